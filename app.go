@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/intents"
+	"github.com/switchboard-gw/switchboard/internal/config"
+	"github.com/switchboard-gw/switchboard/store/bolt"
+)
+
+// loadConfig reads and validates the config named by --config.
+func loadConfig(cmd *cobra.Command) (*config.Config, error) {
+	path, _ := cmd.Flags().GetString("config")
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration (%s):\n%w", orDefaults(cfg.File), err)
+	}
+	return cfg, nil
+}
+
+func orDefaults(file string) string {
+	if file == "" {
+		return "built-in defaults"
+	}
+	return file
+}
+
+// newLogger builds the process logger from config.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loadBot loads the bot owner's YAML. When bot.intents is the default
+// directory and it does not exist (a binary run outside the repository), the
+// sample bot embedded in the binary is used.
+func loadBot(cfg *config.Config, log *slog.Logger) (*intents.Bot, string, error) {
+	dir := cfg.Bot.Intents
+	bot, err := intents.LoadDir(dir)
+	if err == nil {
+		return bot, dir, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) && strings.TrimSuffix(dir, "/") == "intents" {
+		log.Info("bot directory not found, using the embedded sample bot", "dir", dir)
+		bot, err = intents.Load(intents.Sample(), ".")
+		return bot, "embedded sample bot", err
+	}
+	return nil, dir, err
+}
+
+// runtime is what serve and chat share: the trained bot, the store, the engine.
+type runtime struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	bot     *intents.Bot
+	botFrom string
+	u       *intents.Understander
+	store   *bolt.Store
+}
+
+// openRuntime loads the bot, trains the classifier and opens the store.
+// The caller must call close.
+func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger) (*runtime, error) {
+	bot, from, err := loadBot(cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("load bot from %s: %w", from, err)
+	}
+	start := time.Now()
+	u, err := intents.New(ctx, bot, intents.Options{
+		Logger:              log,
+		Seed:                cfg.Bot.Seed,
+		ConfidenceThreshold: cfg.Bot.ConfidenceThreshold,
+		DefaultLanguage:     cfg.Bot.Language,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("train bot from %s: %w", from, err)
+	}
+	log.Info("bot ready", "from", from, "threshold", u.Threshold(), "train_time", time.Since(start).Round(time.Millisecond))
+	st, err := bolt.Open(ctx, cfg.Store.Path, bolt.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return &runtime{cfg: cfg, log: log, bot: bot, botFrom: from, u: u, store: st}, nil
+}
+
+func (rt *runtime) close() error {
+	return rt.store.Close()
+}
+
+// engine builds the core.Engine over the runtime's store.
+func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
+	return core.NewEngine(rt.store, rt.u, core.EngineOptions{
+		Logger:  rt.log,
+		Metrics: metrics,
+		Notify:  notify,
+		DedupeTTL: map[string]time.Duration{
+			"web": rt.cfg.Store.DedupeTTL, "terminal": rt.cfg.Store.DedupeTTL,
+			"slack": rt.cfg.Store.DedupeTTL, "telegram": rt.cfg.Store.DedupeTTL,
+			"discord": rt.cfg.Store.DedupeTTL, "wechat": rt.cfg.Store.DedupeTTL,
+		},
+	})
+}
+
+// dispatcher builds the outbox dispatcher for the given senders.
+func (rt *runtime) dispatcher(metrics *core.Metrics, senders ...core.Sender) *core.Dispatcher {
+	return core.NewDispatcher(rt.store, senders, core.DispatcherOptions{
+		Logger:      rt.log,
+		Metrics:     metrics,
+		Workers:     rt.cfg.Outbox.Workers,
+		MaxAttempts: rt.cfg.Outbox.MaxAttempts,
+		BaseBackoff: rt.cfg.Outbox.BaseBackoff,
+		MaxBackoff:  rt.cfg.Outbox.MaxBackoff,
+	})
+}
+
+// expireLoop deletes expired dedupe keys in small batches every minute.
+func expireLoop(ctx context.Context, st core.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		for {
+			n, err := st.ExpireDedupe(ctx, time.Now(), 500)
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, core.ErrClosed) {
+					log.Warn("expiring dedupe keys failed", "err", err)
+				}
+				break
+			}
+			if n < 500 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

@@ -1,0 +1,275 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultDedupeTTL is how long a dedupe key is kept when EngineOptions says
+// nothing for the platform. Every platform's redelivery window is shorter.
+const DefaultDedupeTTL = 24 * time.Hour
+
+// maxConflictRetries bounds how often Handle reloads and decides again when
+// the state changed between Load and Commit (another replica handled a message
+// of the same conversation).
+const maxConflictRetries = 5
+
+// EngineOptions configure an Engine. The zero value is usable.
+type EngineOptions struct {
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// DedupeTTL per platform; platforms not listed use DefaultDedupeTTL.
+	DedupeTTL map[string]time.Duration
+	// Notify is called after a commit that added outbox entries, to wake the
+	// Dispatcher. It must not block.
+	Notify func()
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Result is what Handle did with a message.
+type Result struct {
+	// Duplicate is true when the message was handled before; nothing was
+	// written and no reply was queued.
+	Duplicate bool
+	// Decision is the Understander's decision (zero for duplicates).
+	Decision Decision
+	// Replies are the replies committed to the outbox, in order.
+	Replies []Reply
+}
+
+// Engine turns inbound messages into durable state changes and queued replies.
+// It is safe for concurrent use: messages of one conversation are handled one
+// at a time in arrival order at the lock, messages of different conversations
+// in parallel.
+type Engine struct {
+	store Store
+	u     Understander
+	opts  EngineOptions
+	log   *slog.Logger
+	locks keyedMutex
+}
+
+// NewEngine returns an Engine that reads and writes st and asks u how to answer.
+func NewEngine(st Store, u Understander, opts EngineOptions) *Engine {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{store: st, u: u, opts: opts, log: log.With("component", "engine")}
+}
+
+// Handle handles one inbound message. When it returns nil the message, the
+// conversation's new state, the transcript turns and the replies are durable
+// in one transaction, and the caller may acknowledge the message to the
+// platform. A message whose dedupe key was seen before returns Result with
+// Duplicate set and a nil error. Handle returns an error, and writes nothing,
+// when the message is invalid, the Understander fails, or the store fails; the
+// caller should then answer the platform with an error so that it retries.
+func (e *Engine) Handle(ctx context.Context, m Message) (Result, error) {
+	start := time.Now()
+	if err := validateMessage(&m); err != nil {
+		return Result{}, err
+	}
+	if m.Received.IsZero() {
+		m.Received = e.opts.Now()
+	}
+	unlock, err := e.locks.lock(ctx, m.Key.String())
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
+
+	keys := m.dedupeKeys()
+	for attempt := 0; ; attempt++ {
+		res, err := e.handleOnce(ctx, m, keys)
+		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
+			e.log.DebugContext(ctx, "state changed concurrently, deciding again", "conversation", m.Key.String())
+			continue
+		}
+		if errors.Is(err, ErrDuplicate) {
+			e.opts.Metrics.incDedupe(m.Key.Platform)
+			return Result{Duplicate: true}, nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		if !res.Duplicate {
+			e.opts.Metrics.observeHandle(m.Key.Platform, time.Since(start))
+			e.opts.Metrics.incIn(m.Key.Platform, res.Decision)
+			if len(res.Replies) > 0 && e.opts.Notify != nil {
+				e.opts.Notify()
+			}
+		} else {
+			e.opts.Metrics.incDedupe(m.Key.Platform)
+		}
+		return res, nil
+	}
+}
+
+func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Result, error) {
+	state, seen, err := e.store.Load(ctx, m.Key, keys)
+	if err != nil {
+		return Result{}, fmt.Errorf("engine: load %s: %w", m.Key, err)
+	}
+	if seen {
+		return Result{Duplicate: true}, nil
+	}
+	now := e.opts.Now()
+	text := m.Text
+	if m.Note != "" {
+		text = strings.TrimSpace(text + " " + m.Note)
+	}
+	in := Input{Text: m.Text, UserName: m.UserName, Language: m.Language, State: state.Clone(), Now: now}
+	if in.UserName == "" {
+		in.UserName = state.UserName
+	}
+	d, err := e.u.Understand(ctx, in)
+	if err != nil {
+		return Result{}, fmt.Errorf("engine: understand message %s: %w", m.ID, err)
+	}
+	next := d.State
+	next.Revision = state.Revision
+	if m.UserName != "" {
+		next.UserName = m.UserName
+	}
+	next.Turns = state.Turns + 1
+	next.LastSeen = now
+
+	ttl := DefaultDedupeTTL
+	if t, ok := e.opts.DedupeTTL[m.Key.Platform]; ok && t > 0 {
+		ttl = t
+	}
+	c := Commit{
+		Key:       m.Key,
+		State:     next,
+		SaveState: true,
+		Turns: []Turn{{
+			ID: m.ID, From: AuthorUser, Text: text, At: m.Received,
+			Intent: d.Intent, Confidence: d.Confidence,
+		}},
+		Counters: decisionCounters(m.Key.Platform, d),
+	}
+	for _, k := range keys {
+		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(ttl)})
+	}
+	replies := make([]Reply, 0, len(d.Replies))
+	for i, rt := range d.Replies {
+		if strings.TrimSpace(rt.Text) == "" {
+			continue
+		}
+		r := Reply{
+			ID:           m.ID + ".r" + strconv.Itoa(i),
+			Key:          m.Key,
+			From:         AuthorBot,
+			Text:         rt.Text,
+			QuickReplies: rt.QuickReplies,
+			ReplyTo:      m.ReplyTo,
+			InReplyTo:    m.ID,
+			Created:      now,
+		}
+		replies = append(replies, r)
+		c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorBot, Text: r.Text, At: now, Intent: d.Intent})
+		c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
+	}
+	if err := e.store.Commit(ctx, c); err != nil {
+		if errors.Is(err, ErrDuplicate) || errors.Is(err, ErrConflict) {
+			return Result{}, err
+		}
+		return Result{}, fmt.Errorf("engine: commit %s: %w", m.Key, err)
+	}
+	e.log.InfoContext(ctx, "message handled", "platform", m.Key.Platform, "message_id", m.ID,
+		"intent", d.Intent, "confidence", d.Confidence, "fallback", d.Fallback, "replies", len(replies))
+	return Result{Decision: d, Replies: replies}, nil
+}
+
+// decisionCounters are the analytics counters one handled message adds.
+func decisionCounters(platform string, d Decision) map[string]int64 {
+	c := map[string]int64{"messages": 1, "messages/" + platform: 1}
+	if d.Intent != "" {
+		c["intent/"+d.Intent]++
+	}
+	if d.Fallback {
+		c["fallbacks"]++
+	}
+	if d.Handoff {
+		c["handoffs"]++
+	}
+	return c
+}
+
+func validateMessage(m *Message) error {
+	switch {
+	case m.Key.Platform == "":
+		return errors.New("engine: message without platform")
+	case m.Key.Chat == "":
+		return errors.New("engine: message without chat")
+	}
+	if m.Key.User == "" {
+		m.Key.User = m.Key.Chat
+	}
+	if m.ID == "" {
+		m.ID = NewID()
+	}
+	return nil
+}
+
+// NewID returns a random 128-bit identifier in hex.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+// keyedMutex serialises work per key. Entries are reference-counted and
+// removed when unused, so memory stays proportional to active conversations.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyLock
+}
+
+type keyLock struct {
+	ch   chan struct{} // holds one token while locked
+	refs int
+}
+
+func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = make(map[string]*keyLock)
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyLock{ch: make(chan struct{}, 1)}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+
+	release := func() {
+		k.mu.Lock()
+		l.refs--
+		if l.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+}

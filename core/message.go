@@ -1,0 +1,113 @@
+package core
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// ConversationKey identifies one conversation: one customer on one platform in
+// one chat. For direct messages Chat and User are usually the same value.
+type ConversationKey struct {
+	Platform string // adapter name: "web", "terminal", "slack", "telegram", "discord", "wechat"
+	Chat     string // where replies go: channel, chat id, openid, web session id
+	User     string // the customer inside that chat
+}
+
+// String returns a stable, unambiguous text form "platform:chat:user" in which
+// each part is escaped, suitable as a store key. ParseConversationKey reverses it.
+func (k ConversationKey) String() string {
+	return url.PathEscape(k.Platform) + ":" + escapeColon(k.Chat) + ":" + escapeColon(k.User)
+}
+
+func escapeColon(s string) string {
+	// PathEscape keeps ':' as is; escape it so the separator stays unique.
+	return strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
+}
+
+// ParseConversationKey parses the output of ConversationKey.String.
+func ParseConversationKey(s string) (ConversationKey, bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return ConversationKey{}, false
+	}
+	var k ConversationKey
+	var err error
+	if k.Platform, err = url.PathUnescape(parts[0]); err != nil {
+		return ConversationKey{}, false
+	}
+	if k.Chat, err = url.PathUnescape(parts[1]); err != nil {
+		return ConversationKey{}, false
+	}
+	if k.User, err = url.PathUnescape(parts[2]); err != nil {
+		return ConversationKey{}, false
+	}
+	return k, true
+}
+
+// Message is one normalized inbound customer message. Adapters build it from
+// the platform's payload; core never sees the raw payload.
+type Message struct {
+	Key ConversationKey
+	// ID is the message's identity within the platform (e.g. Slack "C1/1531431954.000073",
+	// a Telegram update id). It names the transcript turn and the replies' origin.
+	ID string
+	// DedupeKeys are the platform-scoped keys under which this message may be
+	// redelivered (Slack: event_id and channel+ts). If any of them was seen
+	// before, the message is a duplicate and is not answered again. Empty means
+	// "platform:ID".
+	DedupeKeys []string
+	Text       string
+	UserName   string    // display name when the platform gives one
+	Language   string    // optional hint ("en", "zh"); empty lets the bot detect it
+	ReplyTo    string    // platform message id to thread replies to, if any
+	Received   time.Time // when the gateway received it; zero means now
+	// Note describes content that is not text (an image, a voice note, a file),
+	// so that it is not silently dropped.
+	Note string
+}
+
+// dedupeKeys returns the message's dedupe keys, defaulting to platform:ID.
+func (m Message) dedupeKeys() []string {
+	if len(m.DedupeKeys) > 0 {
+		return m.DedupeKeys
+	}
+	return []string{m.Key.Platform + ":" + m.ID}
+}
+
+// Author says who wrote a transcript turn or a reply.
+type Author string
+
+// The authors of transcript turns.
+const (
+	AuthorUser  Author = "user"
+	AuthorBot   Author = "bot"
+	AuthorAgent Author = "agent"
+)
+
+// Reply is one outbound message to a conversation. It is stored in the outbox
+// before it is sent, so it must be fully self-describing.
+type Reply struct {
+	ID           string // unique; equals the transcript turn id of this reply
+	Key          ConversationKey
+	From         Author // AuthorBot or AuthorAgent
+	AgentName    string // shown where the platform allows, when From is AuthorAgent
+	Text         string
+	QuickReplies []string // buttons where the platform supports them, numbered text otherwise
+	ReplyTo      string   // platform message id to thread under, if any
+	InReplyTo    string   // the inbound Message.ID that caused this reply
+	Created      time.Time
+}
+
+// Turn is one entry of a conversation's transcript.
+type Turn struct {
+	ID     string    `json:"id"`
+	From   Author    `json:"from"`
+	Text   string    `json:"text"`
+	At     time.Time `json:"at"`
+	Intent string    `json:"intent,omitempty"`
+	// Confidence of Intent, 0 when none.
+	Confidence float64 `json:"confidence,omitempty"`
+	// AgentName is set on agent turns.
+	AgentName string `json:"agent_name,omitempty"`
+}

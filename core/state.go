@@ -1,0 +1,48 @@
+package core
+
+import "time"
+
+// State is what Switchboard remembers of one conversation between messages.
+// It is stored as JSON; fields may be added, never renamed.
+type State struct {
+	// Revision is managed by the Store: it is the revision this state was read
+	// at (0 = new conversation) and is used for compare-and-set on commit.
+	Revision uint64 `json:"-"`
+
+	Language  string            `json:"language,omitempty"`
+	UserName  string            `json:"user_name,omitempty"`
+	Slots     map[string]string `json:"slots,omitempty"`
+	Flow      string            `json:"flow,omitempty"`       // active flow, if any
+	FlowSlot  string            `json:"flow_slot,omitempty"`  // slot being asked for
+	Attempts  int               `json:"attempts,omitempty"`   // failed attempts at FlowSlot
+	Fallbacks int               `json:"fallbacks,omitempty"`  // consecutive fallbacks
+	LastIntent string           `json:"last_intent,omitempty"`
+	Turns     int               `json:"turns,omitempty"` // customer messages handled
+	LastSeen  time.Time         `json:"last_seen,omitzero"`
+	Handoff   *Handoff          `json:"handoff,omitempty"` // non-nil while a human owns it
+}
+
+// Handoff records that a human agent owns the conversation.
+type Handoff struct {
+	Reason   string    `json:"reason"`
+	Since    time.Time `json:"since"`
+	Channel  string    `json:"channel,omitempty"`   // support channel of the case
+	ThreadTS string    `json:"thread_ts,omitempty"` // root ts of the case thread
+	Agent    string    `json:"agent,omitempty"`     // last agent who answered
+}
+
+// Clone returns a deep copy of s, so a decision can change it freely.
+func (s State) Clone() State {
+	c := s
+	if s.Slots != nil {
+		c.Slots = make(map[string]string, len(s.Slots))
+		for k, v := range s.Slots {
+			c.Slots[k] = v
+		}
+	}
+	if s.Handoff != nil {
+		h := *s.Handoff
+		c.Handoff = &h
+	}
+	return c
+}

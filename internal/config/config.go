@@ -1,0 +1,303 @@
+// Package config loads Switchboard's configuration from config.yaml, the
+// environment and secret files, with viper. It is the only package that
+// imports viper; everything else receives the plain typed Config.
+//
+// Precedence, highest first: environment variables (SWITCHBOARD_SECTION_KEY,
+// e.g. SWITCHBOARD_SLACK_SIGNING_SECRET), the config file, the defaults.
+// Every secret key also has a "_file" twin (slack.signing_secret_file,
+// SWITCHBOARD_SLACK_SIGNING_SECRET_FILE) naming a file whose content, with
+// surrounding white space trimmed, is the secret. Setting both is an error.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Server   Server   `mapstructure:"server"`
+	Log      Log      `mapstructure:"log"`
+	Store    Store    `mapstructure:"store"`
+	Bot      Bot      `mapstructure:"bot"`
+	Handoff  Handoff  `mapstructure:"handoff"`
+	Outbox   Outbox   `mapstructure:"outbox"`
+	Web      Web      `mapstructure:"web"`
+	Slack    Slack    `mapstructure:"slack"`
+	Telegram Telegram `mapstructure:"telegram"`
+	Discord  Discord  `mapstructure:"discord"`
+	WeChat   WeChat   `mapstructure:"wechat"`
+
+	// File is the config file that was read, empty when none.
+	File string `mapstructure:"-"`
+}
+
+// Server is the HTTP server.
+type Server struct {
+	Addr            string        `mapstructure:"addr"`
+	AdminToken      string        `mapstructure:"admin_token"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// Log is the process log.
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug, info, warn, error
+	Format string `mapstructure:"format"` // text or json
+}
+
+// Store is the database.
+type Store struct {
+	Backend   string        `mapstructure:"backend"` // bolt (nats comes later)
+	Path      string        `mapstructure:"path"`
+	NATSURL   string        `mapstructure:"nats_url"`
+	DedupeTTL time.Duration `mapstructure:"dedupe_ttl"`
+}
+
+// Bot is the answering brain.
+type Bot struct {
+	Intents             string  `mapstructure:"intents"`
+	Language            string  `mapstructure:"language"` // auto, en, zh, …
+	ConfidenceThreshold float64 `mapstructure:"confidence_threshold"`
+	Seed                int64   `mapstructure:"seed"`
+}
+
+// Handoff are the rules for handing a conversation to a human.
+type Handoff struct {
+	AfterFallbacks      int           `mapstructure:"after_fallbacks"`
+	OnNegativeSentiment bool          `mapstructure:"on_negative_sentiment"`
+	IdleReturn          time.Duration `mapstructure:"idle_return"`
+}
+
+// Outbox tunes reply delivery.
+type Outbox struct {
+	Workers     int           `mapstructure:"workers"`
+	MaxAttempts int           `mapstructure:"max_attempts"`
+	BaseBackoff time.Duration `mapstructure:"base_backoff"`
+	MaxBackoff  time.Duration `mapstructure:"max_backoff"`
+}
+
+// Web is the built-in web chat.
+type Web struct {
+	Enabled bool `mapstructure:"enabled"`
+}
+
+// Slack is the Slack app.
+type Slack struct {
+	Enabled        bool   `mapstructure:"enabled"`
+	BotToken       string `mapstructure:"bot_token"`
+	SigningSecret  string `mapstructure:"signing_secret"`
+	SupportChannel string `mapstructure:"support_channel"`
+	APIURL         string `mapstructure:"api_url"`
+}
+
+// Telegram is the Telegram bot.
+type Telegram struct {
+	Enabled     bool   `mapstructure:"enabled"`
+	Token       string `mapstructure:"token"`
+	SecretToken string `mapstructure:"secret_token"`
+	APIURL      string `mapstructure:"api_url"`
+	Mode        string `mapstructure:"mode"` // webhook or polling
+}
+
+// Discord is the Discord application.
+type Discord struct {
+	Enabled       bool   `mapstructure:"enabled"`
+	Token         string `mapstructure:"token"`
+	PublicKey     string `mapstructure:"public_key"`
+	ApplicationID string `mapstructure:"application_id"`
+	APIURL        string `mapstructure:"api_url"`
+}
+
+// WeChat is the WeChat Official Account.
+type WeChat struct {
+	Enabled        bool   `mapstructure:"enabled"`
+	AppID          string `mapstructure:"app_id"`
+	AppSecret      string `mapstructure:"app_secret"`
+	Token          string `mapstructure:"token"`
+	EncodingAESKey string `mapstructure:"encoding_aes_key"`
+	APIURL         string `mapstructure:"api_url"`
+}
+
+// defaults lists every key with its default value. It is the single list of
+// keys: env bindings and unknown-key checks derive from it.
+var defaults = map[string]any{
+	"server.addr":                   ":8080",
+	"server.admin_token":            "",
+	"server.shutdown_timeout":       "15s",
+	"log.level":                     "info",
+	"log.format":                    "text",
+	"store.backend":                 "bolt",
+	"store.path":                    "data/switchboard.db",
+	"store.nats_url":                "",
+	"store.dedupe_ttl":              "24h",
+	"bot.intents":                   "intents/",
+	"bot.language":                  "auto",
+	"bot.confidence_threshold":      0.0,
+	"bot.seed":                      1,
+	"handoff.after_fallbacks":       2,
+	"handoff.on_negative_sentiment": true,
+	"handoff.idle_return":           "30m",
+	"outbox.workers":                16,
+	"outbox.max_attempts":           20,
+	"outbox.base_backoff":           "500ms",
+	"outbox.max_backoff":            "5m",
+	"web.enabled":                   true,
+	"slack.enabled":                 false,
+	"slack.bot_token":               "",
+	"slack.signing_secret":          "",
+	"slack.support_channel":         "",
+	"slack.api_url":                 "",
+	"telegram.enabled":              false,
+	"telegram.token":                "",
+	"telegram.secret_token":         "",
+	"telegram.api_url":              "",
+	"telegram.mode":                 "webhook",
+	"discord.enabled":               false,
+	"discord.token":                 "",
+	"discord.public_key":            "",
+	"discord.application_id":        "",
+	"discord.api_url":               "",
+	"wechat.enabled":                false,
+	"wechat.app_id":                 "",
+	"wechat.app_secret":             "",
+	"wechat.token":                  "",
+	"wechat.encoding_aes_key":       "",
+	"wechat.api_url":                "",
+}
+
+// secrets are the keys that also accept a "_file" twin and are never logged.
+var secrets = []string{
+	"server.admin_token",
+	"slack.bot_token", "slack.signing_secret",
+	"telegram.token", "telegram.secret_token",
+	"discord.token",
+	"wechat.app_secret", "wechat.token", "wechat.encoding_aes_key",
+}
+
+// Keys returns every configuration key, sorted (secret "_file" twins included).
+func Keys() []string {
+	keys := make([]string, 0, len(defaults)+len(secrets))
+	for k := range defaults {
+		keys = append(keys, k)
+	}
+	for _, s := range secrets {
+		keys = append(keys, s+"_file")
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// EnvName returns the environment variable that overrides key.
+func EnvName(key string) string {
+	return "SWITCHBOARD_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// Load reads the config file at path (if path is empty, ./config.yaml when it
+// exists, else defaults only), applies environment overrides and secret
+// files, and returns the Config. It does not call Validate. Errors name the
+// file and the key at fault.
+func Load(path string, env func(string) (string, bool)) (*Config, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	v := viper.New()
+	for k, d := range defaults {
+		v.SetDefault(k, d)
+	}
+	for _, s := range secrets {
+		v.SetDefault(s+"_file", "")
+	}
+	file := path
+	if file == "" {
+		if _, err := os.Stat("config.yaml"); err == nil {
+			file = "config.yaml"
+		}
+	}
+	if file != "" {
+		v.SetConfigFile(file)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("config: read %s: %w", file, err)
+		}
+		if err := checkUnknown(v, file); err != nil {
+			return nil, err
+		}
+	}
+	// Explicit env lookups (not viper.AutomaticEnv) so that tests can pass
+	// their own environment and every key is covered.
+	for _, k := range Keys() {
+		if val, ok := env(EnvName(k)); ok {
+			v.Set(k, val)
+		}
+	}
+	for _, s := range secrets {
+		fileKey := s + "_file"
+		fp := v.GetString(fileKey)
+		if fp == "" {
+			continue
+		}
+		if v.GetString(s) != "" {
+			return nil, fmt.Errorf("config: %s and %s are both set; set only one", s, fileKey)
+		}
+		b, err := os.ReadFile(fp)
+		if err != nil {
+			return nil, fmt.Errorf("config: %s: %w", fileKey, err)
+		}
+		v.Set(s, strings.TrimSpace(string(b)))
+	}
+	var cfg Config
+	dec := func(c *mapstructure.DecoderConfig) {
+		c.ErrorUnused = false // unknown keys were reported by checkUnknown with their full name
+		c.WeaklyTypedInput = true
+	}
+	if err := v.Unmarshal(&cfg, dec); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", orDefaults(file), err)
+	}
+	cfg.File = file
+	return &cfg, nil
+}
+
+func orDefaults(file string) string {
+	if file == "" {
+		return "defaults"
+	}
+	return file
+}
+
+// checkUnknown reports keys in the file that Switchboard does not know, so
+// that a typo ("singing_secret") is an error rather than silently ignored.
+func checkUnknown(v *viper.Viper, file string) error {
+	known := make(map[string]bool)
+	sections := make(map[string]bool)
+	for _, k := range Keys() {
+		known[k] = true
+		sections[strings.SplitN(k, ".", 2)[0]] = true
+	}
+	var errs []error
+	for _, k := range v.AllKeys() {
+		if known[k] {
+			continue
+		}
+		if !v.InConfig(k) {
+			continue
+		}
+		section := strings.SplitN(k, ".", 2)[0]
+		if !sections[section] {
+			errs = append(errs, fmt.Errorf("%s: unknown section %q", file, section))
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%s: unknown key %q", file, k))
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func envMap(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaultsWithoutFile(t *testing.T) {
+	t.Chdir(t.TempDir()) // no config.yaml here
+	cfg, err := Load("", envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	if cfg.Server.Addr != ":8080" || cfg.Store.Backend != "bolt" || cfg.Bot.Intents != "intents/" ||
+		cfg.Handoff.AfterFallbacks != 2 || cfg.Handoff.IdleReturn != 30*time.Minute || !cfg.Web.Enabled ||
+		cfg.Telegram.Mode != "webhook" || cfg.Store.DedupeTTL != 24*time.Hour {
+		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+	if cfg.File != "" {
+		t.Fatalf("File = %q, want empty", cfg.File)
+	}
+}
+
+func TestFileAndEnvOverride(t *testing.T) {
+	p := writeFile(t, "c.yaml", "server:\n  addr: \":9000\"\nslack:\n  enabled: true\n  bot_token: xoxb-file\n  signing_secret: fromfile\nhandoff:\n  idle_return: 10m\n")
+	cfg, err := Load(p, envMap(map[string]string{
+		"SWITCHBOARD_SLACK_SIGNING_SECRET": "fromenv",
+		"SWITCHBOARD_HANDOFF_AFTER_FALLBACKS": "5",
+		"SWITCHBOARD_LOG_FORMAT":             "json",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.Addr != ":9000" {
+		t.Errorf("addr = %q", cfg.Server.Addr)
+	}
+	if cfg.Slack.SigningSecret != "fromenv" {
+		t.Errorf("env did not override file: %q", cfg.Slack.SigningSecret)
+	}
+	if cfg.Slack.BotToken != "xoxb-file" || cfg.Handoff.IdleReturn != 10*time.Minute {
+		t.Errorf("file values lost: %+v", cfg.Slack)
+	}
+	if cfg.Handoff.AfterFallbacks != 5 || cfg.Log.Format != "json" {
+		t.Errorf("env int/string override: %d %q", cfg.Handoff.AfterFallbacks, cfg.Log.Format)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.String(); strings.Contains(s, "fromenv") || strings.Contains(s, "xoxb-file") {
+		t.Fatalf("String leaks a secret: %s", s)
+	}
+}
+
+func TestSecretFile(t *testing.T) {
+	secret := writeFile(t, "secret", "  s3cr3t\n")
+	cfg, err := Load(writeFile(t, "c.yaml", "telegram:\n  enabled: true\n  token: \"123:abc\"\n"), envMap(map[string]string{
+		"SWITCHBOARD_TELEGRAM_SECRET_TOKEN_FILE": secret,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Telegram.SecretToken != "s3cr3t" {
+		t.Fatalf("secret from file = %q", cfg.Telegram.SecretToken)
+	}
+	// In the file too.
+	cfg, err = Load(writeFile(t, "c.yaml", "wechat:\n  app_secret_file: "+secret+"\n"), envMap(nil))
+	if err != nil || cfg.WeChat.AppSecret != "s3cr3t" {
+		t.Fatalf("app_secret_file: %v %q", err, cfg.WeChat.AppSecret)
+	}
+	// Both set is ambiguous.
+	_, err = Load(writeFile(t, "c.yaml", "wechat:\n  app_secret: x\n  app_secret_file: "+secret+"\n"), envMap(nil))
+	if err == nil || !strings.Contains(err.Error(), "wechat.app_secret and wechat.app_secret_file are both set") {
+		t.Fatalf("both set: %v", err)
+	}
+	// Missing file names the key.
+	_, err = Load("", envMap(map[string]string{"SWITCHBOARD_SLACK_BOT_TOKEN_FILE": "/nonexistent/x"}))
+	if err == nil || !strings.Contains(err.Error(), "slack.bot_token_file") {
+		t.Fatalf("missing secret file: %v", err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        map[string]string
+		want       string // substring of the Load or Validate error
+	}{
+		{"unknown key", "slack:\n  singing_secret: x\n", nil, `unknown key "slack.singing_secret"`},
+		{"unknown section", "slak:\n  enabled: true\n", nil, `unknown section "slak"`},
+		{"syntax", "server: [\n", nil, "c.yaml"},
+		{"bad duration", "handoff:\n  idle_return: soon\n", nil, "idle_return"},
+		{"slack without secret", "slack:\n  enabled: true\n  bot_token: x\n", nil, "slack.signing_secret: required when slack.enabled is true"},
+		{"bad log level", "log:\n  level: loud\n", nil, "log.level: must be one of"},
+		{"bad threshold", "bot:\n  confidence_threshold: 1.5\n", nil, "bot.confidence_threshold"},
+		{"bad telegram mode", "", map[string]string{"SWITCHBOARD_TELEGRAM_MODE": "push"}, "telegram.mode"},
+		{"bad aes key", "wechat:\n  encoding_aes_key: short\n", nil, "wechat.encoding_aes_key"},
+		{"bad api url", "slack:\n  api_url: localhost:1234\n", nil, "slack.api_url: must be an http(s) URL"},
+		{"nats not yet", "store:\n  backend: nats\n", nil, "store.backend"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := ""
+			if tt.yaml != "" {
+				p = writeFile(t, "c.yaml", tt.yaml)
+			} else {
+				t.Chdir(t.TempDir())
+			}
+			cfg, err := Load(p, envMap(tt.env))
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	if got := EnvName("slack.signing_secret"); got != "SWITCHBOARD_SLACK_SIGNING_SECRET" {
+		t.Fatal(got)
+	}
+	keys := Keys()
+	found := false
+	for _, k := range keys {
+		if k == "telegram.secret_token_file" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("secret _file twins missing from Keys()")
+	}
+}

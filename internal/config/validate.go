@@ -1,0 +1,148 @@
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Validate checks the configuration and returns every problem found, joined.
+// Each message starts with the key at fault, e.g.
+// "slack.signing_secret: required when slack.enabled is true".
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if c.Server.Addr == "" {
+		bad("server.addr", "must not be empty (e.g. \":8080\")")
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		bad("server.shutdown_timeout", "must be positive, got %s", c.Server.ShutdownTimeout)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be one of debug, info, warn, error; got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "must be text or json; got %q", c.Log.Format)
+	}
+	switch c.Store.Backend {
+	case "bolt":
+		if c.Store.Path == "" {
+			bad("store.path", "required when store.backend is bolt")
+		}
+	case "nats":
+		bad("store.backend", "\"nats\" is not available in this build yet; use \"bolt\"")
+	default:
+		bad("store.backend", "must be bolt or nats; got %q", c.Store.Backend)
+	}
+	if c.Store.DedupeTTL < 1e9*60 {
+		bad("store.dedupe_ttl", "must be at least 1m (platforms redeliver for minutes to hours); got %s", c.Store.DedupeTTL)
+	}
+	if c.Bot.Intents == "" {
+		bad("bot.intents", "must name the directory with the bot's YAML files")
+	}
+	if c.Bot.ConfidenceThreshold < 0 || c.Bot.ConfidenceThreshold >= 1 {
+		bad("bot.confidence_threshold", "must be in [0, 1) (0 = calibrate automatically); got %v", c.Bot.ConfidenceThreshold)
+	}
+	if c.Bot.Language == "" {
+		bad("bot.language", "must be \"auto\" or a language code such as en or zh")
+	}
+	if c.Handoff.AfterFallbacks < 0 {
+		bad("handoff.after_fallbacks", "must be 0 (never) or more; got %d", c.Handoff.AfterFallbacks)
+	}
+	if c.Handoff.IdleReturn < 0 {
+		bad("handoff.idle_return", "must not be negative; got %s", c.Handoff.IdleReturn)
+	}
+	if c.Outbox.Workers < 1 {
+		bad("outbox.workers", "must be at least 1; got %d", c.Outbox.Workers)
+	}
+	if c.Outbox.MaxAttempts < 1 {
+		bad("outbox.max_attempts", "must be at least 1; got %d", c.Outbox.MaxAttempts)
+	}
+	if c.Outbox.BaseBackoff <= 0 || c.Outbox.MaxBackoff < c.Outbox.BaseBackoff {
+		bad("outbox.base_backoff", "must be positive and not above outbox.max_backoff; got %s and %s", c.Outbox.BaseBackoff, c.Outbox.MaxBackoff)
+	}
+	checkURL := func(key, v string) {
+		if v == "" {
+			return
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(key, "must be an http(s) URL; got %q", v)
+		}
+	}
+	required := func(enabled bool, section string, keys map[string]string) {
+		if !enabled {
+			return
+		}
+		for k, v := range keys {
+			if v == "" {
+				bad(section+"."+k, "required when %s.enabled is true (or set %s)", section, EnvName(section+"."+k))
+			}
+		}
+	}
+	required(c.Slack.Enabled, "slack", map[string]string{"bot_token": c.Slack.BotToken, "signing_secret": c.Slack.SigningSecret})
+	checkURL("slack.api_url", c.Slack.APIURL)
+	required(c.Telegram.Enabled, "telegram", map[string]string{"token": c.Telegram.Token})
+	if c.Telegram.Enabled && c.Telegram.Mode == "webhook" && c.Telegram.SecretToken == "" {
+		bad("telegram.secret_token", "required in webhook mode, so that forged updates are refused")
+	}
+	if c.Telegram.Mode != "webhook" && c.Telegram.Mode != "polling" {
+		bad("telegram.mode", "must be webhook or polling; got %q", c.Telegram.Mode)
+	}
+	checkURL("telegram.api_url", c.Telegram.APIURL)
+	required(c.Discord.Enabled, "discord", map[string]string{"token": c.Discord.Token, "public_key": c.Discord.PublicKey, "application_id": c.Discord.ApplicationID})
+	if c.Discord.PublicKey != "" {
+		if b, err := hex.DecodeString(c.Discord.PublicKey); err != nil || len(b) != 32 {
+			bad("discord.public_key", "must be the application's Ed25519 public key: 64 hex characters")
+		}
+	}
+	checkURL("discord.api_url", c.Discord.APIURL)
+	required(c.WeChat.Enabled, "wechat", map[string]string{"app_id": c.WeChat.AppID, "app_secret": c.WeChat.AppSecret, "token": c.WeChat.Token})
+	if k := c.WeChat.EncodingAESKey; k != "" {
+		if b, err := base64.StdEncoding.DecodeString(k + "="); len(k) != 43 || err != nil || len(b) != 32 {
+			bad("wechat.encoding_aes_key", "must be the 43-character EncodingAESKey from the WeChat console")
+		}
+	}
+	checkURL("wechat.api_url", c.WeChat.APIURL)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted returns a copy of c with every secret replaced by "***" (or left
+// empty when unset), safe to log or print.
+func (c Config) Redacted() Config {
+	mask := func(s *string) {
+		if *s != "" {
+			*s = "***"
+		}
+	}
+	mask(&c.Server.AdminToken)
+	mask(&c.Slack.BotToken)
+	mask(&c.Slack.SigningSecret)
+	mask(&c.Telegram.Token)
+	mask(&c.Telegram.SecretToken)
+	mask(&c.Discord.Token)
+	mask(&c.WeChat.AppSecret)
+	mask(&c.WeChat.Token)
+	mask(&c.WeChat.EncodingAESKey)
+	return c
+}
+
+// String lists the configuration with secrets masked.
+func (c Config) String() string {
+	type plain Config // no String method, so %+v does not recurse
+	var b strings.Builder
+	fmt.Fprintf(&b, "%+v", plain(c.Redacted()))
+	return b.String()
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/switchboard-gw/switchboard/adapters/web"
+	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/config"
+)
+
+func newServeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway: web chat at /, enabled platform webhooks, /healthz, /readyz, /metrics, /admin",
+		Long: `Run the gateway. With no config file it uses the built-in defaults: the web chat
+on :8080 with the sample bot, the database in data/switchboard.db.
+Stops gracefully on SIGINT/SIGTERM: stops accepting, finishes the messages in
+flight, lets the outbox finish its sends, and closes the database.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			log := newLogger(cfg, os.Stderr)
+			return serve(cmd.Context(), cfg, log, nil)
+		},
+	}
+}
+
+// serve runs the gateway until ctx is done. If ready is not nil it receives
+// the listening address once the server accepts connections.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
+	rt, err := openRuntime(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := rt.close(); err != nil {
+			log.Error("closing the store", "err", err)
+		}
+	}()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := core.NewMetrics(reg, func() float64 {
+		c, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n, err := rt.store.OutboxLen(c)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+
+	var senders []core.Sender
+	var disp *core.Dispatcher
+	notify := func() { disp.Notify() }
+	engine := rt.engine(metrics, notify)
+
+	mux := http.NewServeMux()
+	var webAdapter *web.Adapter
+	if cfg.Web.Enabled {
+		webAdapter = web.New(web.Config{}, engine, rt.store, log.With("platform", web.Platform))
+		webAdapter.Register(mux)
+		senders = append(senders, webAdapter)
+	}
+	disp = rt.dispatcher(metrics, senders...)
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		c, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := rt.store.OutboxLen(c); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable", "error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "bot": rt.botFrom})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/admin/", adminHandler(cfg.Server.AdminToken, rt.store))
+
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("server.addr %s: %w", cfg.Server.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if webAdapter != nil {
+		srv.RegisterOnShutdown(webAdapter.Close) // ends the live event streams
+	}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := disp.Run(bg); err != nil {
+			log.Error("outbox dispatcher stopped", "err", err)
+		}
+	})
+	wg.Go(func() { expireLoop(bg, rt.store, log) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("switchboard serving", "addr", ln.Addr().String(), "web_chat", cfg.Web.Enabled,
+		"version", version, "config", orDefaults(cfg.File), "store", cfg.Store.Path)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: no new requests, finishing those in flight")
+	case err := <-serveErr:
+		stopBG()
+		wg.Wait()
+		return fmt.Errorf("http server: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown: some requests did not finish in time", "err", err)
+	}
+	stopBG() // the dispatcher finishes the sends in flight, then returns
+	wg.Wait()
+	log.Info("shutdown complete")
+	return nil
+}
+
+// adminHandler serves the token-protected admin API. With no token
+// configured the admin API is disabled.
+func adminHandler(token string, st core.Store) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /admin/deadletters", func(w http.ResponseWriter, r *http.Request) {
+		limit := 100
+		if s := r.URL.Query().Get("limit"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 10000 {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "limit must be an integer from 1 to 10000"})
+				return
+			}
+			limit = n
+		}
+		dls, err := st.DeadLetters(r.Context(), limit)
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		type item struct {
+			Seq          uint64    `json:"seq"`
+			Platform     string    `json:"platform"`
+			Conversation string    `json:"conversation"`
+			Text         string    `json:"text"`
+			Attempts     int       `json:"attempts"`
+			Reason       string    `json:"reason"`
+			At           time.Time `json:"at"`
+		}
+		out := make([]item, 0, len(dls))
+		for _, d := range dls {
+			out = append(out, item{d.Entry.Seq, d.Entry.Reply.Key.Platform, d.Entry.Reply.Key.String(),
+				d.Entry.Reply.Text, d.Entry.Attempts, d.Reason, d.At})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"dead_letters": out})
+	})
+	mux.HandleFunc("GET /admin/outbox", func(w http.ResponseWriter, r *http.Request) {
+		n, err := st.OutboxLen(r.Context())
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]int{"pending": n})
+	})
+	mux.HandleFunc("GET /admin/counters", func(w http.ResponseWriter, r *http.Request) {
+		c, err := st.Counters(r.Context())
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "admin API disabled: set server.admin_token (or SWITCHBOARD_SERVER_ADMIN_TOKEN)"})
+			return
+		}
+		got := r.Header.Get("Authorization")
+		want := "Bearer " + token
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong admin token (Authorization: Bearer <server.admin_token>)"})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client may have gone; nothing to do then
+}

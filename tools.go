@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchboard-gw/switchboard/intents/nlu/eval"
+	"github.com/switchboard-gw/switchboard/store/bolt"
+)
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := version
+			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+						v += "+" + s.Value[:12]
+					}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "switchboard %s (%s)\n", v, bi.GoVersion)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "switchboard %s\n", v)
+			return nil
+		},
+	}
+}
+
+func newEvalCmd() *cobra.Command {
+	var opts eval.Options
+	cmd := &cobra.Command{
+		Use:   "eval --data PATH",
+		Short: "Train the NLU on a dataset's train split and score its test split",
+		Long: `Train the intent classifier on a public dataset's train split, pick the
+out-of-scope threshold on its validation split when it has one (never on
+test), and score the test split: accuracy, macro-F1, out-of-scope recall and
+precision, P@1 for multi-label sets, train time, classify latency p50/p99.
+
+PATH is one of:
+  a CLINC150 JSON file (train/val/test/oos_* keys), e.g. ../shared/data/clinc150/data_full.json
+  a folder with train.csv and test.csv (text,label; label oos = out of scope), e.g. ../shared/data/banking77
+  a CrossWOZ folder with user_turns_val.jsonl (train) and user_turns_test.jsonl (test)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Data == "" {
+				return fmt.Errorf("eval: --data is required (see --help)")
+			}
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			opts.Logger = newLogger(cfg, cmd.ErrOrStderr())
+			return eval.Run(cmd.Context(), opts, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&opts.Data, "data", "", "dataset file or folder (required)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the results as JSON")
+	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "training seed")
+	return cmd
+}
+
+func newBackupCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "backup --out FILE",
+		Short: "Write a consistent copy of the database while the gateway may be running",
+		Long: `Write a consistent copy of the bolt database to FILE. The copy is taken in
+one read transaction, so writers are not blocked. Because the database file is
+locked by a running serve, run backup from the same process host with serve
+stopped, or use the /admin API's backup in a later version.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				out = fmt.Sprintf("switchboard-%s.db", time.Now().UTC().Format("20060102-150405"))
+			}
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := bolt.Open(cmd.Context(), cfg.Store.Path, bolt.Options{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			f, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			n, err := st.Backup(cmd.Context(), f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				os.Remove(out)
+				return fmt.Errorf("backup: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "backup: wrote %s (%d bytes)\n", out, n)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "output file (default switchboard-<time>.db; never overwritten)")
+	return cmd
+}
+
+func newCompactCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "compact --out FILE",
+		Short: "Copy the database into a new, compacted file (gateway stopped)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return fmt.Errorf("compact: --out is required (the source is never modified)")
+			}
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if err := bolt.Compact(cmd.Context(), cfg.Store.Path, out); err != nil {
+				return fmt.Errorf("compact: %w", err)
+			}
+			before, _ := os.Stat(cfg.Store.Path)
+			after, _ := os.Stat(out)
+			if before != nil && after != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "compact: %s (%d bytes) -> %s (%d bytes)\n", cfg.Store.Path, before.Size(), out, after.Size())
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "output file (required; must not exist)")
+	return cmd
+}
