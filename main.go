@@ -59,6 +59,7 @@ Run "switchboard serve" and open http://localhost:8080 to talk to the sample bot
 		newBackupCmd(),
 		newCompactCmd(),
 		newVersionCmd(),
+		newHealthcheckCmd(),
 	)
 	return root
 }

@@ -43,9 +43,9 @@ func TestDefaultsWithoutFile(t *testing.T) {
 func TestFileAndEnvOverride(t *testing.T) {
 	p := writeFile(t, "c.yaml", "server:\n  addr: \":9000\"\nslack:\n  enabled: true\n  bot_token: xoxb-file\n  signing_secret: fromfile\nhandoff:\n  idle_return: 10m\n")
 	cfg, err := Load(p, envMap(map[string]string{
-		"SWITCHBOARD_SLACK_SIGNING_SECRET": "fromenv",
+		"SWITCHBOARD_SLACK_SIGNING_SECRET":    "fromenv",
 		"SWITCHBOARD_HANDOFF_AFTER_FALLBACKS": "5",
-		"SWITCHBOARD_LOG_FORMAT":             "json",
+		"SWITCHBOARD_LOG_FORMAT":              "json",
 	}))
 	if err != nil {
 		t.Fatal(err)
