@@ -17,10 +17,10 @@ import (
 // echo is a deterministic Understander: it answers "you said: <text>" and
 // counts the turns it saw in the state, so tests can check ordering.
 type echo struct {
-	delay time.Duration
-	mu    sync.Mutex
-	busy  map[string]bool // conversations being understood right now
-	overlap atomic.Int64  // times a conversation was understood twice at once
+	delay   time.Duration
+	mu      sync.Mutex
+	busy    map[string]bool // conversations being understood right now
+	overlap atomic.Int64    // times a conversation was understood twice at once
 	active  atomic.Int64
 	maxPar  atomic.Int64
 }

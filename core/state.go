@@ -9,17 +9,17 @@ type State struct {
 	// at (0 = new conversation) and is used for compare-and-set on commit.
 	Revision uint64 `json:"-"`
 
-	Language  string            `json:"language,omitempty"`
-	UserName  string            `json:"user_name,omitempty"`
-	Slots     map[string]string `json:"slots,omitempty"`
-	Flow      string            `json:"flow,omitempty"`       // active flow, if any
-	FlowSlot  string            `json:"flow_slot,omitempty"`  // slot being asked for
-	Attempts  int               `json:"attempts,omitempty"`   // failed attempts at FlowSlot
-	Fallbacks int               `json:"fallbacks,omitempty"`  // consecutive fallbacks
-	LastIntent string           `json:"last_intent,omitempty"`
-	Turns     int               `json:"turns,omitempty"` // customer messages handled
-	LastSeen  time.Time         `json:"last_seen,omitzero"`
-	Handoff   *Handoff          `json:"handoff,omitempty"` // non-nil while a human owns it
+	Language   string            `json:"language,omitempty"`
+	UserName   string            `json:"user_name,omitempty"`
+	Slots      map[string]string `json:"slots,omitempty"`
+	Flow       string            `json:"flow,omitempty"`      // active flow, if any
+	FlowSlot   string            `json:"flow_slot,omitempty"` // slot being asked for
+	Attempts   int               `json:"attempts,omitempty"`  // failed attempts at FlowSlot
+	Fallbacks  int               `json:"fallbacks,omitempty"` // consecutive fallbacks
+	LastIntent string            `json:"last_intent,omitempty"`
+	Turns      int               `json:"turns,omitempty"` // customer messages handled
+	LastSeen   time.Time         `json:"last_seen,omitzero"`
+	Handoff    *Handoff          `json:"handoff,omitempty"` // non-nil while a human owns it
 }
 
 // Handoff records that a human agent owns the conversation.
