@@ -94,4 +94,6 @@ func TestRunTimesOutWhenNoReplyArrives(t *testing.T) {
 
 type handlerFunc func(context.Context, core.Message) (core.Result, error)
 
-func (f handlerFunc) Handle(ctx context.Context, m core.Message) (core.Result, error) { return f(ctx, m) }
+func (f handlerFunc) Handle(ctx context.Context, m core.Message) (core.Result, error) {
+	return f(ctx, m)
+}
