@@ -33,6 +33,8 @@ type EngineOptions struct {
 	Notify func()
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Handoff are the rules for handing conversations to a human.
+	Handoff HandoffOptions
 }
 
 // Result is what Handle did with a message.
@@ -131,13 +133,53 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 	if m.Note != "" {
 		text = strings.TrimSpace(text + " " + m.Note)
 	}
-	in := Input{Text: m.Text, UserName: m.UserName, Language: m.Language, State: state.Clone(), Now: now}
+	in := Input{Text: text, UserName: m.UserName, Language: m.Language, State: state.Clone(), Now: now}
 	if in.UserName == "" {
 		in.UserName = state.UserName
 	}
-	d, err := e.u.Understand(ctx, in)
-	if err != nil {
-		return Result{}, fmt.Errorf("engine: understand message %s: %w", m.ID, err)
+	c := Commit{
+		Key:       m.Key,
+		SaveState: true,
+		Turns:     []Turn{{ID: m.ID, From: AuthorUser, Text: text, At: m.Received}},
+		Counters:  map[string]int64{"messages": 1, "messages/" + m.Key.Platform: 1},
+	}
+	for _, k := range keys {
+		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(e.dedupeTTL(m.Key.Platform))})
+	}
+	cur := state.Clone()
+	h := e.opts.Handoff
+	if h.idleExpired(cur.Handoff, now) {
+		e.returnToBot(&c, &cur, in, m.ID, now, fmt.Sprintf("No agent reply for %s: the conversation is back with the bot.", h.IdleReturn))
+		// returnToBot queued the notice; keep it before the answer below.
+		in.State = cur.Clone()
+	}
+
+	var d Decision
+	var replies []Reply
+	if cur.Handoff != nil {
+		// A human owns the conversation: relay, do not answer.
+		d = Decision{State: cur}
+		if h.desk() {
+			relay := Reply{ID: m.ID + ".relay", Key: h.deskKey(m.Key), Kind: ReplyRelay, About: m.Key,
+				From: AuthorUser, Text: text, Created: now}
+			c.Outbox = append(c.Outbox, OutboxEntry{Reply: relay, NextAttempt: now, Created: now})
+		}
+		c.Counters["relayed"]++
+	} else {
+		d, err = e.u.Understand(ctx, in)
+		if err != nil {
+			return Result{}, fmt.Errorf("engine: understand message %s: %w", m.ID, err)
+		}
+		c.Turns[0].Intent, c.Turns[0].Confidence = d.Intent, d.Confidence
+		if reason := e.handoffReason(d); reason != "" {
+			d.Handoff, d.HandoffReason = true, reason
+			if err := e.openCase(ctx, &c, &d, m, in, reason, now); err != nil {
+				return Result{}, err
+			}
+		}
+		for k, v := range decisionCounters(d) {
+			c.Counters[k] += v
+		}
 	}
 	next := d.State
 	next.Revision = state.Revision
@@ -146,25 +188,8 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 	}
 	next.Turns = state.Turns + 1
 	next.LastSeen = now
+	c.State = next
 
-	ttl := DefaultDedupeTTL
-	if t, ok := e.opts.DedupeTTL[m.Key.Platform]; ok && t > 0 {
-		ttl = t
-	}
-	c := Commit{
-		Key:       m.Key,
-		State:     next,
-		SaveState: true,
-		Turns: []Turn{{
-			ID: m.ID, From: AuthorUser, Text: text, At: m.Received,
-			Intent: d.Intent, Confidence: d.Confidence,
-		}},
-		Counters: decisionCounters(m.Key.Platform, d),
-	}
-	for _, k := range keys {
-		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(ttl)})
-	}
-	replies := make([]Reply, 0, len(d.Replies))
 	for i, rt := range d.Replies {
 		if strings.TrimSpace(rt.Text) == "" {
 			continue
@@ -189,14 +214,73 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 		}
 		return Result{}, fmt.Errorf("engine: commit %s: %w", m.Key, err)
 	}
+	// Replies to the customer, in outbox order (notices included).
+	var all []Reply
+	for _, o := range c.Outbox {
+		if o.Reply.Kind == ReplyAnswer && o.Reply.Key == m.Key {
+			all = append(all, o.Reply)
+		}
+	}
 	e.log.InfoContext(ctx, "message handled", "platform", m.Key.Platform, "message_id", m.ID,
-		"intent", d.Intent, "confidence", d.Confidence, "fallback", d.Fallback, "replies", len(replies))
-	return Result{Decision: d, Replies: replies}, nil
+		"intent", d.Intent, "confidence", d.Confidence, "fallback", d.Fallback, "handoff", d.Handoff,
+		"human", cur.Handoff != nil, "replies", len(all))
+	return Result{Decision: d, Replies: all}, nil
+}
+
+// openCase hands the conversation to a human in c: with a desk, the
+// decision's state records the handoff, the customer gets the handoff
+// notice (or the intent's own answer when they asked), and a case is queued
+// for the desk; without a desk the customer gets the "unavailable" notice
+// and the bot keeps the conversation.
+func (e *Engine) openCase(ctx context.Context, c *Commit, d *Decision, m Message, in Input, reason string, now time.Time) error {
+	h := e.opts.Handoff
+	in.State = d.State.Clone()
+	if !h.desk() {
+		d.Replies = append(d.Replies, e.notice(NoticeUnavailable, in))
+		d.State.Fallbacks = 0
+		d.Handoff = false // wanted, but nobody can take it
+		c.Counters["handoffs_unavailable"]++
+		e.log.InfoContext(ctx, "handoff wanted but no support desk is configured", "conversation", m.Key.String(), "reason", reason)
+		return nil
+	}
+	asked := d.Intent != "" && !d.Fallback && len(d.Replies) > 0
+	if !asked {
+		d.Replies = []ReplyText{e.notice(NoticeHandoff, in)}
+	}
+	turns, err := e.store.Transcript(ctx, m.Key, h.caseTurns())
+	if err != nil {
+		return fmt.Errorf("engine: transcript for case %s: %w", m.Key, err)
+	}
+	turns = append(turns, c.Turns[0])
+	if over := len(turns) - h.caseTurns(); over > 0 {
+		turns = turns[over:]
+	}
+	d.State.Handoff = &Handoff{Reason: reason, Since: now, Channel: h.DeskChat}
+	d.State.Fallbacks = 0
+	cs := Reply{ID: m.ID + ".case", Key: h.deskKey(m.Key), Kind: ReplyCase, About: m.Key, From: AuthorBot,
+		Text: caseText(m, d.State, reason, turns), Created: now}
+	c.Outbox = append(c.Outbox, OutboxEntry{Reply: cs, NextAttempt: now, Created: now})
+	c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: m.Key.String(), Value: []byte(now.Format(time.RFC3339Nano))})
+	return nil
+}
+
+func (h HandoffOptions) caseTurns() int {
+	if h.CaseTurns > 0 {
+		return h.CaseTurns
+	}
+	return 10
+}
+
+func (e *Engine) dedupeTTL(platform string) time.Duration {
+	if t, ok := e.opts.DedupeTTL[platform]; ok && t > 0 {
+		return t
+	}
+	return DefaultDedupeTTL
 }
 
 // decisionCounters are the analytics counters one handled message adds.
-func decisionCounters(platform string, d Decision) map[string]int64 {
-	c := map[string]int64{"messages": 1, "messages/" + platform: 1}
+func decisionCounters(d Decision) map[string]int64 {
+	c := map[string]int64{}
 	if d.Intent != "" {
 		c["intent/"+d.Intent]++
 	}

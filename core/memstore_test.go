@@ -113,3 +113,5 @@ func (s *memStore) Counters(context.Context) (map[string]int64, error) {
 	return maps.Clone(s.counts), nil
 }
 func (s *memStore) Close() error { return nil }
+
+func (s *memStore) List(context.Context, string, int) ([]core.KV, error) { return nil, nil }

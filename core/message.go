@@ -85,11 +85,26 @@ const (
 	AuthorAgent Author = "agent"
 )
 
+// ReplyKind says what an outbound message is for.
+type ReplyKind string
+
+// The kinds of replies. Customer-facing replies have the empty kind; the
+// others go to the support desk (Key is the desk's channel, About is the
+// customer's conversation).
+const (
+	ReplyAnswer ReplyKind = ""      // to the customer: bot answer, agent reply, notice
+	ReplyCase   ReplyKind = "case"  // opens a case for About in the support channel
+	ReplyRelay  ReplyKind = "relay" // a customer message of About, into its case thread
+	ReplyNote   ReplyKind = "note"  // a status line in About's case thread (returned, reminder, failure)
+)
+
 // Reply is one outbound message to a conversation. It is stored in the outbox
 // before it is sent, so it must be fully self-describing.
 type Reply struct {
 	ID           string // unique; equals the transcript turn id of this reply
 	Key          ConversationKey
+	Kind         ReplyKind
+	About        ConversationKey // for desk kinds: the customer's conversation
 	From         Author // AuthorBot or AuthorAgent
 	AgentName    string // shown where the platform allows, when From is AuthorAgent
 	Text         string

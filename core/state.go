@@ -28,7 +28,11 @@ type Handoff struct {
 	Since    time.Time `json:"since"`
 	Channel  string    `json:"channel,omitempty"`   // support channel of the case
 	ThreadTS string    `json:"thread_ts,omitempty"` // root ts of the case thread
-	Agent    string    `json:"agent,omitempty"`     // last agent who answered
+	Agent    string    `json:"agent,omitempty"`     // the assignee: first agent who answered or took it
+	// LastAgentAt is when an agent last wrote to the customer (zero: never).
+	LastAgentAt time.Time `json:"last_agent_at,omitzero"`
+	// Reminded is set once the unassigned-case reminder was posted.
+	Reminded bool `json:"reminded,omitempty"`
 }
 
 // Clone returns a deep copy of s, so a decision can change it freely.

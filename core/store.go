@@ -51,6 +51,8 @@ type Store interface {
 	Get(ctx context.Context, namespace, key string) ([]byte, error)
 	// Put stores value under (namespace, key); ttl 0 means no expiry.
 	Put(ctx context.Context, namespace, key string, value []byte, ttl time.Duration) error
+	// List returns up to limit unexpired records of namespace in key order.
+	List(ctx context.Context, namespace string, limit int) ([]KV, error)
 
 	// ExpireDedupe deletes up to batch dedupe keys that expired before now and
 	// returns how many it deleted, so callers can expire in small batches.
@@ -79,6 +81,24 @@ type Commit struct {
 	Outbox []OutboxEntry
 	// Counters are added to the analytics counters.
 	Counters map[string]int64
+	// KV writes are applied like Put (or deleted, with Delete set) in the
+	// same transaction.
+	KV []KVWrite
+}
+
+// KV is one record of a namespace.
+type KV struct {
+	Key   string
+	Value []byte
+}
+
+// KVWrite is a Put or a delete inside a Commit.
+type KVWrite struct {
+	Namespace string
+	Key       string
+	Value     []byte
+	TTL       time.Duration // 0: no expiry
+	Delete    bool
 }
 
 // DedupeKey is a key that marks a message as handled until Expires.
