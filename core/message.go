@@ -105,8 +105,8 @@ type Reply struct {
 	Key          ConversationKey
 	Kind         ReplyKind
 	About        ConversationKey // for desk kinds: the customer's conversation
-	From         Author // AuthorBot or AuthorAgent
-	AgentName    string // shown where the platform allows, when From is AuthorAgent
+	From         Author          // AuthorBot or AuthorAgent
+	AgentName    string          // shown where the platform allows, when From is AuthorAgent
 	Text         string
 	QuickReplies []string // buttons where the platform supports them, numbered text otherwise
 	ReplyTo      string   // platform message id to thread under, if any
