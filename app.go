@@ -108,10 +108,21 @@ func (rt *runtime) close() error {
 
 // engine builds the core.Engine over the runtime's store.
 func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
+	h := rt.cfg.Handoff
+	handoff := core.HandoffOptions{
+		AfterFallbacks:      h.AfterFallbacks,
+		OnNegativeSentiment: h.OnNegativeSentiment,
+		IdleReturn:          h.IdleReturn,
+		UnassignedAlert:     h.UnassignedAlert,
+	}
+	if rt.cfg.Slack.Enabled && rt.cfg.Slack.SupportChannel != "" {
+		handoff.DeskPlatform, handoff.DeskChat = "slack", rt.cfg.Slack.SupportChannel
+	}
 	return core.NewEngine(rt.store, rt.u, core.EngineOptions{
 		Logger:  rt.log,
 		Metrics: metrics,
 		Notify:  notify,
+		Handoff: handoff,
 		DedupeTTL: map[string]time.Duration{
 			"web": rt.cfg.Store.DedupeTTL, "terminal": rt.cfg.Store.DedupeTTL,
 			"slack": rt.cfg.Store.DedupeTTL, "telegram": rt.cfg.Store.DedupeTTL,
@@ -160,4 +171,25 @@ func expireLoop(ctx context.Context, st core.Store, log *slog.Logger) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// sweepLoop runs the engine's handoff sweep (idle return, unassigned
+// reminders) every few seconds.
+func sweepLoop(ctx context.Context, e *core.Engine, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := e.Sweep(ctx); err != nil {
+			if ctx.Err() == nil && !errors.Is(err, core.ErrClosed) {
+				log.Warn("handoff sweep failed", "err", err)
+			}
+		} else if n > 0 {
+			log.Info("handoff sweep", "changed", n)
+		}
+	}
 }

@@ -119,6 +119,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		}
 	})
 	wg.Go(func() { expireLoop(bg, rt.store, log) })
+	wg.Go(func() { sweepLoop(bg, engine, log) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -73,6 +73,7 @@ type Handoff struct {
 	AfterFallbacks      int           `mapstructure:"after_fallbacks"`
 	OnNegativeSentiment bool          `mapstructure:"on_negative_sentiment"`
 	IdleReturn          time.Duration `mapstructure:"idle_return"`
+	UnassignedAlert     time.Duration `mapstructure:"unassigned_alert"`
 }
 
 // Outbox tunes reply delivery.
@@ -95,6 +96,8 @@ type Slack struct {
 	SigningSecret  string `mapstructure:"signing_secret"`
 	SupportChannel string `mapstructure:"support_channel"`
 	APIURL         string `mapstructure:"api_url"`
+	Mode           string `mapstructure:"mode"`      // events (HTTP Events API) or socket (Socket Mode)
+	AppToken       string `mapstructure:"app_token"` // xapp-… for Socket Mode
 }
 
 // Telegram is the Telegram bot.
@@ -144,6 +147,7 @@ var defaults = map[string]any{
 	"handoff.after_fallbacks":       2,
 	"handoff.on_negative_sentiment": true,
 	"handoff.idle_return":           "30m",
+	"handoff.unassigned_alert":      "10m",
 	"outbox.workers":                16,
 	"outbox.max_attempts":           20,
 	"outbox.base_backoff":           "500ms",
@@ -154,6 +158,8 @@ var defaults = map[string]any{
 	"slack.signing_secret":          "",
 	"slack.support_channel":         "",
 	"slack.api_url":                 "",
+	"slack.mode":                    "events",
+	"slack.app_token":               "",
 	"telegram.enabled":              false,
 	"telegram.token":                "",
 	"telegram.secret_token":         "",
@@ -175,7 +181,7 @@ var defaults = map[string]any{
 // secrets are the keys that also accept a "_file" twin and are never logged.
 var secrets = []string{
 	"server.admin_token",
-	"slack.bot_token", "slack.signing_secret",
+	"slack.bot_token", "slack.signing_secret", "slack.app_token",
 	"telegram.token", "telegram.secret_token",
 	"discord.token",
 	"wechat.app_secret", "wechat.token", "wechat.encoding_aes_key",

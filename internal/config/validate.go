@@ -91,6 +91,18 @@ func (c *Config) Validate() error {
 	}
 	required(c.Slack.Enabled, "slack", map[string]string{"bot_token": c.Slack.BotToken, "signing_secret": c.Slack.SigningSecret})
 	checkURL("slack.api_url", c.Slack.APIURL)
+	switch c.Slack.Mode {
+	case "events":
+	case "socket":
+		if c.Slack.Enabled && c.Slack.AppToken == "" {
+			bad("slack.app_token", "required when slack.mode is socket (an app-level token, xapp-…)")
+		}
+	default:
+		bad("slack.mode", "must be events or socket; got %q", c.Slack.Mode)
+	}
+	if c.Handoff.UnassignedAlert < 0 {
+		bad("handoff.unassigned_alert", "must not be negative; got %s", c.Handoff.UnassignedAlert)
+	}
 	required(c.Telegram.Enabled, "telegram", map[string]string{"token": c.Telegram.Token})
 	if c.Telegram.Enabled && c.Telegram.Mode == "webhook" && c.Telegram.SecretToken == "" {
 		bad("telegram.secret_token", "required in webhook mode, so that forged updates are refused")
@@ -130,6 +142,7 @@ func (c Config) Redacted() Config {
 	mask(&c.Server.AdminToken)
 	mask(&c.Slack.BotToken)
 	mask(&c.Slack.SigningSecret)
+	mask(&c.Slack.AppToken)
 	mask(&c.Telegram.Token)
 	mask(&c.Telegram.SecretToken)
 	mask(&c.Discord.Token)
