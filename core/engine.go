@@ -205,7 +205,7 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 			Created:      now,
 		}
 		replies = append(replies, r)
-		c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorBot, Text: r.Text, At: now, Intent: d.Intent})
+		c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorBot, Text: r.Text, At: now, Intent: d.Intent, QuickReplies: r.QuickReplies})
 		c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
 	}
 	if err := e.store.Commit(ctx, c); err != nil {

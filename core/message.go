@@ -125,4 +125,6 @@ type Turn struct {
 	Confidence float64 `json:"confidence,omitempty"`
 	// AgentName is set on agent turns.
 	AgentName string `json:"agent_name,omitempty"`
+	// QuickReplies offered with a bot turn, so a reloaded chat can show them.
+	QuickReplies []string `json:"quick_replies,omitempty"`
 }
