@@ -1,0 +1,256 @@
+package nlu
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// Example is one labelled training phrase.
+type Example struct {
+	Text  string
+	Label string
+}
+
+// Options tunes training. The zero value gives the defaults documented on
+// each field.
+type Options struct {
+	// Seed drives shuffling and held-out splits; 0 means 1. Training is
+	// deterministic for a given Seed and hyper-parameters, whatever Workers is.
+	Seed int64
+	// Workers is the number of goroutines used for training; 0 means
+	// runtime.GOMAXPROCS(0).
+	Workers int
+
+	// C is the inverse L2 regularisation strength, as in scikit-learn: the
+	// objective is C·Σ log-loss + ½‖W‖². 0 means 10.
+	C float64
+	// Epochs is the number of passes of minibatch SGD over the data; 0 means
+	// enough passes for about 3000 steps, at least 6 and at most 100.
+	Epochs int
+	// BatchSize is the number of examples per SGD step; 0 means 16.
+	BatchSize int
+	// LearningRate is the initial step size, decayed linearly to zero over
+	// the epochs; 0 means 32. (Large steps suit this problem: the
+	// rows are L2-normalised and most softmax gradients are tiny.)
+	LearningRate float64
+	// MinDF drops features seen in fewer training examples; 0 means 1 (keep all).
+	MinDF int
+	// CharMin and CharMax bound the character n-gram lengths (within word
+	// boundaries, words padded with one space); 0 means 3 and 5. CharMax < 0
+	// disables character n-grams.
+	CharMin, CharMax int
+
+	// IgnoreUnknown drops features unseen in training before a phrase's
+	// vector is normalised, as scikit-learn does. By default they count in
+	// the norm (with the idf of a feature seen in no example), so a phrase
+	// made mostly of unknown words gets low probabilities and is more likely
+	// to be judged out of scope.
+	IgnoreUnknown bool
+
+	// Logger receives progress at Debug level; nil discards it.
+	Logger *slog.Logger
+}
+
+// withDefaults returns o with zero fields replaced by defaults, or an error
+// naming the first invalid field.
+func (o Options) withDefaults() (Options, error) {
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.C == 0 {
+		o.C = 10
+	}
+
+	if o.BatchSize == 0 {
+		o.BatchSize = 16
+	}
+	if o.LearningRate == 0 {
+		o.LearningRate = 32
+	}
+	if o.MinDF == 0 {
+		o.MinDF = 1
+	}
+	if o.CharMin == 0 {
+		o.CharMin = 3
+	}
+	if o.CharMax == 0 {
+		o.CharMax = 5
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case o.C < 0 || math.IsNaN(o.C) || math.IsInf(o.C, 0):
+		return o, fmt.Errorf("nlu: options: C must be positive, got %v", o.C)
+	case o.Epochs < 0:
+		return o, fmt.Errorf("nlu: options: Epochs must be positive, got %d", o.Epochs)
+	case o.BatchSize < 0:
+		return o, fmt.Errorf("nlu: options: BatchSize must be positive, got %d", o.BatchSize)
+	case o.LearningRate < 0 || math.IsNaN(o.LearningRate) || math.IsInf(o.LearningRate, 0):
+		return o, fmt.Errorf("nlu: options: LearningRate must be positive, got %v", o.LearningRate)
+	case o.MinDF < 0:
+		return o, fmt.Errorf("nlu: options: MinDF must be positive, got %d", o.MinDF)
+	case o.CharMin < 0 || (o.CharMax > 0 && o.CharMax < o.CharMin):
+		return o, fmt.Errorf("nlu: options: bad character n-gram range [%d, %d]", o.CharMin, o.CharMax)
+	}
+	return o, nil
+}
+
+// Prediction is one label with its probability.
+type Prediction struct {
+	Label string
+	Prob  float64
+}
+
+// Model is a trained intent classifier. It is immutable and safe for
+// concurrent use.
+type Model struct {
+	labels []string
+	ext    extractor
+	vocab  *vocabulary
+	// w holds the weights feature-major: w[f*k+c] is the weight of column f
+	// for class c.
+	w    []float32
+	bias []float32
+	k    int
+}
+
+// ErrTooFewLabels is returned by Train and Calibrate when the examples carry
+// fewer than two distinct labels.
+var ErrTooFewLabels = errors.New("nlu: need at least 2 distinct labels")
+
+// Train builds a model from labelled examples: sublinear TF-IDF features over
+// word 1–2-grams and character n-grams, and an L2-regularised multinomial
+// logistic regression fitted by parallel minibatch SGD.
+//
+// It returns an error wrapping ErrTooFewLabels when the examples carry fewer
+// than two distinct labels, an error naming the example when a label is empty,
+// an error for invalid options, and ctx.Err() (wrapped) when ctx is done
+// before training ends.
+func Train(ctx context.Context, examples []Example, opts Options) (*Model, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	labels, y, err := labelIndex(examples)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{
+		labels: labels,
+		k:      len(labels),
+		ext:    extractor{charMin: o.CharMin, charMax: o.CharMax, wordBigrams: true},
+	}
+	docs := make([]hashedDoc, len(examples))
+	parallelFor(len(examples), o.Workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			docs[i] = m.ext.hashDoc(examples[i].Text)
+		}
+	})
+	m.vocab = buildVocabulary(docs, o.MinDF)
+	if !o.IgnoreUnknown {
+		m.vocab.oovIDF = math.Log(float64(1+len(docs))) + 1
+	}
+	xs := make([]sparse, len(docs))
+	parallelFor(len(docs), o.Workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			xs[i] = m.vocab.vectorize(docs[i])
+		}
+	})
+	o.Logger.Debug("nlu: features built", "examples", len(xs), "labels", m.k, "features", len(m.vocab.idf))
+	m.w, m.bias, err = fitSoftmax(ctx, xs, y, m.k, len(m.vocab.idf), o)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// labelIndex returns the sorted distinct labels and each example's label index.
+func labelIndex(examples []Example) ([]string, []int32, error) {
+	set := make(map[string]struct{})
+	for i, e := range examples {
+		if strings.TrimSpace(e.Label) == "" {
+			return nil, nil, fmt.Errorf("nlu: example %d (%q) has an empty label", i, e.Text)
+		}
+		set[e.Label] = struct{}{}
+	}
+	if len(set) < 2 {
+		return nil, nil, fmt.Errorf("%w, got %d", ErrTooFewLabels, len(set))
+	}
+	labels := make([]string, 0, len(set))
+	for l := range set {
+		labels = append(labels, l)
+	}
+	slices.Sort(labels)
+	pos := make(map[string]int32, len(labels))
+	for i, l := range labels {
+		pos[l] = int32(i)
+	}
+	y := make([]int32, len(examples))
+	for i, e := range examples {
+		y[i] = pos[e.Label]
+	}
+	return labels, y, nil
+}
+
+// Labels returns the model's labels in sorted order. The caller may modify
+// the returned slice.
+func (m *Model) Labels() []string { return slices.Clone(m.labels) }
+
+// Predict returns every label with its probability, highest first (ties in
+// label order); the probabilities sum to 1. Text with no known feature gets
+// the prior learnt in the biases.
+func (m *Model) Predict(text string) []Prediction {
+	p := m.probs(text)
+	out := make([]Prediction, m.k)
+	for c := range m.k {
+		out[c] = Prediction{Label: m.labels[c], Prob: p[c]}
+	}
+	slices.SortStableFunc(out, func(a, b Prediction) int { return cmp.Compare(b.Prob, a.Prob) })
+	return out
+}
+
+// probs returns the class probabilities of text in label order.
+func (m *Model) probs(text string) []float64 {
+	x := m.vocab.vectorize(m.ext.hashDoc(text))
+	z := make([]float64, m.k)
+	for c := range m.k {
+		z[c] = float64(m.bias[c])
+	}
+	for j, f := range x.idx {
+		v := float64(x.val[j])
+		row := m.w[int(f)*m.k : int(f+1)*m.k]
+		for c, w := range row {
+			z[c] += v * float64(w)
+		}
+	}
+	softmaxInPlace(z)
+	return z
+}
+
+// softmaxInPlace replaces z by softmax(z).
+func softmaxInPlace(z []float64) {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for c, v := range z {
+		e := math.Exp(v - mx)
+		z[c] = e
+		sum += e
+	}
+	for c := range z {
+		z[c] /= sum
+	}
+}

@@ -1,0 +1,185 @@
+package intents
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"text/template"
+)
+
+// Data is what a response template sees: {{.UserName}}, {{.Slots.order_id}},
+// {{.Language}}. A slot that is not set renders as the empty string.
+type Data struct {
+	UserName string
+	Slots    map[string]string
+	Language string
+}
+
+// Template is one response variant: a Go text/template. Templates are parsed
+// with missingkey=zero (an unset slot renders as "") and executed once with
+// empty Data when the bot is loaded, which catches unknown functions and
+// misspelt fields outside conditionals. A Template is safe for concurrent use.
+type Template struct {
+	src  string
+	tmpl *template.Template
+}
+
+// ParseTemplate parses src as a response template. It returns an error when
+// src does not parse or does not execute on empty Data (e.g. it names a field
+// Data does not have); the message leaves out text/template's own prefix.
+func ParseTemplate(src string) (*Template, error) {
+	t, err := template.New("t").Option("missingkey=zero").Parse(src)
+	if err != nil {
+		return nil, errors.New(cleanTemplateErr(err))
+	}
+	tp := &Template{src: src, tmpl: t}
+	if _, err := tp.Execute(Data{}); err != nil {
+		return nil, err
+	}
+	return tp, nil
+}
+
+// Source returns the template text as written.
+func (t *Template) Source() string { return t.src }
+
+// maxOutput bounds what one template may render.
+const maxOutput = 64 << 10
+
+// Execute renders the template with d, trimming surrounding white space. It
+// returns an error when execution fails or the output exceeds 64 KiB.
+func (t *Template) Execute(d Data) (string, error) {
+	w := &limitedBuilder{max: maxOutput}
+	if err := t.tmpl.Execute(w, d); err != nil {
+		return "", errors.New(cleanTemplateErr(err))
+	}
+	return strings.TrimSpace(w.b.String()), nil
+}
+
+// limitedBuilder is a strings.Builder that fails past max bytes, which stops
+// the template's execution.
+type limitedBuilder struct {
+	b   strings.Builder
+	max int
+}
+
+func (w *limitedBuilder) Write(p []byte) (int, error) {
+	if w.b.Len()+len(p) > w.max {
+		return 0, fmt.Errorf("output longer than %d bytes", w.max)
+	}
+	return w.b.Write(p)
+}
+
+var templateErrPrefix = regexp.MustCompile(`^template: t:[0-9:]*:? ?(executing "t" )?`)
+
+// cleanTemplateErr drops text/template's "template: t:1:5: executing "t""
+// prefix, which names our internal template name rather than the file.
+func cleanTemplateErr(err error) string {
+	msg := templateErrPrefix.ReplaceAllString(err.Error(), "")
+	return strings.ReplaceAll(msg, "type intents.Data", "the template data (UserName, Slots, Language)")
+}
+
+// Localized holds text variants per language (lower-case BCP-47-ish keys such
+// as "en", "zh", "zh-hant").
+type Localized map[string][]*Template
+
+// Languages returns the languages that have at least one variant, sorted.
+func (l Localized) Languages() []string {
+	var langs []string
+	for _, k := range sortedKeys(l) {
+		if len(l[k]) > 0 {
+			langs = append(langs, k)
+		}
+	}
+	return langs
+}
+
+// Lookup returns the variants to answer a customer writing in lang: those of
+// lang (or of a language with the same base, "zh" for "zh-cn"), else those of
+// def, else those of the alphabetically first language. It returns the
+// language it chose, and "" and nil when l is empty.
+func (l Localized) Lookup(lang, def string) (string, []*Template) {
+	langs := l.Languages()
+	if len(langs) == 0 {
+		return "", nil
+	}
+	if m, ok := matchLanguage(langs, lang); ok {
+		return m, l[m]
+	}
+	if m, ok := matchLanguage(langs, def); ok {
+		return m, l[m]
+	}
+	return langs[0], l[langs[0]]
+}
+
+// Render picks one variant of the language Lookup chooses at random with rng
+// and executes it with d. It returns the text and the language it is written
+// in. If the picked variant fails to execute (say "{{if .UserName}}{{.UserName.X}}{{end}}"
+// with a user name set) the others are tried in turn; the error says why the
+// last one failed. Render returns an error when l is empty.
+func (l Localized) Render(rng *rand.Rand, lang, def string, d Data) (text, language string, err error) {
+	language, variants := l.Lookup(lang, def)
+	if len(variants) == 0 {
+		return "", "", errors.New("no response variants")
+	}
+	d.Language = language
+	start := rng.IntN(len(variants))
+	for i := range variants {
+		t := variants[(start+i)%len(variants)]
+		text, err = t.Execute(d)
+		if err == nil {
+			return text, language, nil
+		}
+	}
+	return "", language, fmt.Errorf("render %s response: %w", language, err)
+}
+
+// matchLanguage finds want among langs (sorted, lower-case): exactly, then by
+// base language ("zh-cn" → "zh"), then the first with the same base ("zh" →
+// "zh-hans").
+func matchLanguage(langs []string, want string) (string, bool) {
+	want = strings.ToLower(strings.TrimSpace(want))
+	if want == "" {
+		return "", false
+	}
+	base := baseLanguage(want)
+	for _, l := range langs {
+		if l == want {
+			return l, true
+		}
+	}
+	for _, l := range langs {
+		if l == base {
+			return l, true
+		}
+	}
+	for _, l := range langs {
+		if baseLanguage(l) == base {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+func baseLanguage(tag string) string {
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		return tag[:i]
+	}
+	return tag
+}
+
+// lookupStrings returns the strings of m in lang (matched like Lookup), or
+// nil: quick replies are shown only in the language of the reply.
+func lookupStrings(m map[string][]string, lang string) []string {
+	langs := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		if len(m[k]) > 0 {
+			langs = append(langs, k)
+		}
+	}
+	if l, ok := matchLanguage(langs, lang); ok {
+		return m[l]
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package intents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/intents/nlu"
+)
+
+// HandoffReasonAsked is Decision.HandoffReason when the customer asked for a
+// person (an intent with handoff: true was recognised).
+const HandoffReasonAsked = "customer asked for a person"
+
+// Options configures New. The zero value is usable.
+type Options struct {
+	// Logger receives training progress and per-decision debug lines (never
+	// message text); nil discards.
+	Logger *slog.Logger
+	// Seed makes the classifier's training split and the choice of response
+	// variants reproducible. With Seed 0 training uses seed 1 and each call
+	// picks variants with fresh randomness; with Seed != 0 the variant is a
+	// function of the seed, the message text and the conversation's turn and
+	// fallback counts, so tests are deterministic.
+	Seed int64
+	// ConfidenceThreshold is the top probability below which a message is
+	// not understood (fallback). 0 calibrates it from the bot's own examples
+	// (see nlu.Calibrate). It must be in [0, 1).
+	ConfidenceThreshold float64
+	// DefaultLanguage overrides the bot's settings.default_language; "" and
+	// "auto" keep the bot's.
+	DefaultLanguage string
+}
+
+// Understander answers customer messages from a Bot: it classifies the text
+// among the bot's intents and FAQ entries and renders the matching response.
+// It implements core.Understander, keeps no per-conversation state and is
+// safe for concurrent use.
+type Understander struct {
+	bot         *Bot
+	model       *nlu.Model
+	answers     map[string]answer
+	threshold   float64
+	how         string // how the threshold was picked
+	defaultLang string
+	seed        int64
+	log         *slog.Logger
+	examples    map[string]int // per language
+}
+
+// answer is what the bot says for one classifier label.
+type answer struct {
+	responses    Localized
+	quickReplies map[string][]string
+	handoff      bool
+}
+
+var _ core.Understander = (*Understander)(nil)
+
+// New trains the classifier on the bot's examples and FAQ questions (one
+// label per intent, "faq:<id>" per FAQ entry) and, when
+// opts.ConfidenceThreshold is 0, calibrates the threshold. Training takes
+// about a second for a few thousand examples.
+//
+// It returns an error when opts are invalid, when the bot has fewer than two
+// intents and FAQ entries together (nothing to choose between), when training
+// fails, and when ctx is done first. When calibration is impossible (no
+// label has two examples) it uses 1.5/labels and says so in Report.
+func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
+	if bot == nil {
+		return nil, errors.New("intents: new understander: nil bot")
+	}
+	t := opts.ConfidenceThreshold
+	if math.IsNaN(t) || t < 0 || t >= 1 {
+		return nil, fmt.Errorf("intents: confidence threshold must be in [0, 1), got %v", t)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	u := &Understander{
+		bot:         bot,
+		answers:     map[string]answer{},
+		defaultLang: bot.DefaultLanguage,
+		seed:        opts.Seed,
+		log:         log,
+		examples:    map[string]int{},
+	}
+	if d := strings.ToLower(strings.TrimSpace(opts.DefaultLanguage)); d != "" && d != "auto" {
+		u.defaultLang = d
+	}
+	var examples []nlu.Example
+	add := func(label string, phrases map[string][]string) {
+		for _, lang := range sortedKeys(phrases) { // a fixed order keeps training deterministic
+			ps := phrases[lang]
+			u.examples[lang] += len(ps)
+			for _, p := range ps {
+				examples = append(examples, nlu.Example{Text: p, Label: label})
+			}
+		}
+	}
+	for _, in := range bot.Intents {
+		responses := in.Responses
+		if len(responses) == 0 {
+			responses = bot.Handoff // validation allows this only for handoff intents
+		}
+		u.answers[in.Name] = answer{responses, in.QuickReplies, in.Handoff}
+		add(in.Name, in.Examples)
+	}
+	for _, f := range bot.FAQs {
+		u.answers[f.Label()] = answer{f.Answer, f.QuickReplies, false}
+		add(f.Label(), f.Questions)
+	}
+	nopts := nlu.Options{Seed: opts.Seed, Logger: log}
+	start := time.Now()
+	model, err := nlu.Train(ctx, examples, nopts)
+	if err != nil {
+		return nil, fmt.Errorf("intents: train classifier: %w", err)
+	}
+	u.model = model
+	log.Info("intents: classifier trained", "labels", len(u.answers), "examples", len(examples),
+		"took", time.Since(start).Round(time.Millisecond))
+
+	u.threshold, u.how = t, "set in configuration"
+	if t == 0 {
+		th, report, err := nlu.Calibrate(ctx, examples, nopts)
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("intents: calibrate threshold: %w", ctx.Err())
+		case err != nil:
+			u.threshold = 1.5 / float64(len(u.answers))
+			u.how = fmt.Sprintf("1.5/labels, calibration impossible: %v", err)
+		default:
+			u.threshold, u.how = th, "calibrated; "+report
+		}
+	}
+	log.Info("intents: confidence threshold", "threshold", u.threshold, "how", u.how)
+	return u, nil
+}
+
+// Threshold returns the confidence below which a message gets the fallback.
+func (u *Understander) Threshold() float64 { return u.threshold }
+
+// Report describes the trained bot in a few lines, for `switchboard check`
+// and logs: intents, FAQ entries, examples per language, threshold and how it
+// was picked.
+func (u *Understander) Report() string {
+	var langs []string
+	for _, l := range sortedKeys(u.examples) {
+		langs = append(langs, fmt.Sprintf("%s %d", l, u.examples[l]))
+	}
+	return fmt.Sprintf("intents: %d, faq entries: %d, examples: %s, default language: %s\nconfidence threshold: %.3f (%s)",
+		len(u.bot.Intents), len(u.bot.FAQs), strings.Join(langs, ", "), u.defaultLang, u.threshold, u.how)
+}
+
+// Understand classifies in.Text and decides the answer:
+//
+//   - top probability below Threshold (or no text): the fallback response,
+//     Fallback true, State.Fallbacks incremented, Intent empty;
+//   - otherwise the intent's response or the FAQ's answer, Intent set to the
+//     intent name or "faq:<id>", State.Fallbacks reset, State.LastIntent set;
+//     an intent with handoff: true also sets Handoff and HandoffReason
+//     HandoffReasonAsked.
+//
+// The customer's language is in.Language if set, else detected from the text,
+// else State.Language, else the default language; it is stored in
+// State.Language. Replies are in that language when the answer has it, else
+// in the default language (Decision.Language says which). State.UserName is
+// set from in.UserName when given. Turns and LastSeen are left to the caller.
+//
+// Understand returns an error only when ctx is done or a response fails to
+// render: every variant of the answer fails to execute (validation at load
+// time catches most such templates).
+func (u *Understander) Understand(ctx context.Context, in core.Input) (core.Decision, error) {
+	if err := ctx.Err(); err != nil {
+		return core.Decision{}, fmt.Errorf("intents: understand: %w", err)
+	}
+	st := in.State.Clone()
+	if in.UserName != "" {
+		st.UserName = in.UserName
+	}
+	lang := u.language(in)
+	st.Language = lang
+	data := Data{UserName: st.UserName, Slots: st.Slots}
+	rng := u.rng(in)
+
+	label, prob := "", 0.0
+	if strings.TrimSpace(in.Text) != "" {
+		top := u.model.Predict(in.Text)[0]
+		label, prob = top.Label, top.Prob
+	}
+	if label == "" || prob < u.threshold {
+		u.log.Debug("intents: fallback", "best", label, "confidence", prob, "language", lang)
+		text, replyLang, err := u.bot.Fallback.Render(rng, lang, u.defaultLang, data)
+		if err != nil {
+			return core.Decision{}, fmt.Errorf("intents: fallback: %w", err)
+		}
+		st.Fallbacks++
+		return core.Decision{
+			Language: replyLang,
+			Replies:  []core.ReplyText{{Text: text}},
+			State:    st,
+			Fallback: true,
+		}, nil
+	}
+
+	a := u.answers[label]
+	text, replyLang, err := a.responses.Render(rng, lang, u.defaultLang, data)
+	if err != nil {
+		return core.Decision{}, fmt.Errorf("intents: %s: %w", label, err)
+	}
+	st.Fallbacks = 0
+	st.LastIntent = label
+	d := core.Decision{
+		Intent:     label,
+		Confidence: prob,
+		Language:   replyLang,
+		Replies:    []core.ReplyText{{Text: text, QuickReplies: lookupStrings(a.quickReplies, replyLang)}},
+		State:      st,
+	}
+	if a.handoff {
+		d.Handoff, d.HandoffReason = true, HandoffReasonAsked
+	}
+	u.log.Debug("intents: understood", "intent", label, "confidence", prob, "language", replyLang)
+	return d, nil
+}
+
+// HandoffReply renders the bot's handoff message (top-level handoff:) for the
+// customer of in, for hand-offs the engine decides itself (after repeated
+// fallbacks, negative sentiment). It returns false when the bot has none.
+func (u *Understander) HandoffReply(in core.Input) (core.ReplyText, bool) {
+	st := in.State
+	name := in.UserName
+	if name == "" {
+		name = st.UserName
+	}
+	text, _, err := u.bot.Handoff.Render(u.rng(in), u.language(in), u.defaultLang, Data{UserName: name, Slots: st.Slots})
+	if err != nil {
+		return core.ReplyText{}, false
+	}
+	return core.ReplyText{Text: text}, true
+}
+
+// language decides the customer's language for one message.
+func (u *Understander) language(in core.Input) string {
+	if l := strings.ToLower(strings.TrimSpace(in.Language)); l != "" {
+		return l
+	}
+	if hasLetters(in.Text) {
+		return nlu.DetectLanguage(in.Text)
+	}
+	if in.State.Language != "" {
+		return in.State.Language
+	}
+	return u.defaultLang
+}
+
+func hasLetters(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// rng returns the random source for one call: seeded from the options and
+// the input when Options.Seed is set, fresh otherwise.
+func (u *Understander) rng(in core.Input) *rand.Rand {
+	if u.seed == 0 {
+		return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%d\x00%d", in.Text, in.State.Turns, in.State.Fallbacks)
+	return rand.New(rand.NewPCG(uint64(u.seed), h.Sum64()))
+}
+
+// Notice implements core.Notices: the bot owner's text for a moment the
+// engine decides itself. Today the bot file can define the handoff message
+// (top-level handoff:); the other notices use core's built-in texts.
+func (u *Understander) Notice(kind string, in core.Input) (core.ReplyText, bool) {
+	if kind == core.NoticeHandoff {
+		return u.HandoffReply(in)
+	}
+	return core.ReplyText{}, false
+}
+
+var _ core.Notices = (*Understander)(nil)
