@@ -160,6 +160,16 @@ func expireLoop(ctx context.Context, st core.Store, log *slog.Logger) {
 				break
 			}
 		}
+		if kv, ok := st.(interface {
+			ExpireKV(context.Context, time.Time, int) (int, error)
+		}); ok {
+			for {
+				n, err := kv.ExpireKV(ctx, time.Now(), 500)
+				if err != nil || n < 500 {
+					break
+				}
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/internal/config"
+	"github.com/switchboard-gw/switchboard/store/bolt"
 )
 
 // testConfig is the default configuration with the database in a temp dir
@@ -193,6 +194,23 @@ func TestServe(t *testing.T) {
 		t.Errorf("admin dead letters = %d %s", code, body)
 	}
 
+	// Online backup: a consistent copy that opens and holds the conversation.
+	code, backup := do("GET", "/admin/backup", "admin-secret", "")
+	if code != 200 || len(backup) < 4096 {
+		t.Fatalf("/admin/backup = %d, %d bytes", code, len(backup))
+	}
+	bfile := filepath.Join(t.TempDir(), "backup.db")
+	os.WriteFile(bfile, []byte(backup), 0o600)
+	bst, err := bolt.Open(context.Background(), bfile, bolt.Options{})
+	if err != nil {
+		t.Fatalf("backup does not open: %v", err)
+	}
+	counters, _ := bst.Counters(context.Background())
+	bst.Close()
+	if counters["messages/web"] != 1 {
+		t.Fatalf("backup counters = %v", counters)
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -201,5 +219,49 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not shut down")
+	}
+}
+
+func TestBackupAndCompactCommands(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "c.yaml")
+	db := filepath.Join(dir, "sb.db")
+	os.WriteFile(cfgFile, []byte("store:\n  path: "+db+"\n"), 0o600)
+	run := func(args ...string) (string, error) {
+		cmd := newRootCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs(append(args, "--config", cfgFile))
+		err := cmd.ExecuteContext(context.Background())
+		return out.String(), err
+	}
+	if _, err := run("backup", "--out", filepath.Join(dir, "b.db")); err == nil || !strings.Contains(err.Error(), "no database at") {
+		t.Fatalf("backup of a missing database: %v", err)
+	}
+	cfg := testConfig(t)
+	cfg.Store.Path = db
+	if err := chat(context.Background(), cfg, slog.New(slog.DiscardHandler), "u", strings.NewReader("hello\n"), io.Discard, false); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("backup", "--out", filepath.Join(dir, "b.db")); err != nil || !strings.Contains(out, "backup: wrote") {
+		t.Fatalf("backup: %v %s", err, out)
+	}
+	if out, err := run("compact", "--out", filepath.Join(dir, "c.db")); err != nil || !strings.Contains(out, "compact:") {
+		t.Fatalf("compact: %v %s", err, out)
+	}
+	if _, err := run("compact", "--out", filepath.Join(dir, "c.db")); err == nil {
+		t.Fatal("compact overwrote an existing file")
+	}
+	for _, f := range []string{"b.db", "c.db"} {
+		st, err := bolt.Open(context.Background(), filepath.Join(dir, f), bolt.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		c, _ := st.Counters(context.Background())
+		st.Close()
+		if c["messages/terminal"] != 1 {
+			t.Fatalf("%s counters = %v", f, c)
+		}
 	}
 }

@@ -96,6 +96,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/admin/", adminHandler(cfg.Server.AdminToken, rt.store))
+	mux.Handle("GET /admin/backup", adminOnly(cfg.Server.AdminToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="switchboard-backup.db"`)
+		if _, err := rt.store.Backup(r.Context(), w); err != nil {
+			log.Error("online backup failed", "err", err)
+		}
+	})))
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
@@ -199,6 +206,11 @@ func adminHandler(token string, st core.Store) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, c)
 	})
+	return adminOnly(token, mux)
+}
+
+// adminOnly lets a request through only with the admin bearer token.
+func adminOnly(token string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if token == "" {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "admin API disabled: set server.admin_token (or SWITCHBOARD_SERVER_ADMIN_TOKEN)"})
@@ -210,7 +222,7 @@ func adminHandler(token string, st core.Store) http.Handler {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong admin token (Authorization: Bearer <server.admin_token>)"})
 			return
 		}
-		mux.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -74,11 +74,13 @@ func newBackupCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "backup --out FILE",
-		Short: "Write a consistent copy of the database while the gateway may be running",
-		Long: `Write a consistent copy of the bolt database to FILE. The copy is taken in
-one read transaction, so writers are not blocked. Because the database file is
-locked by a running serve, run backup from the same process host with serve
-stopped, or use the /admin API's backup in a later version.`,
+		Short: "Write a consistent copy of the database (gateway stopped; online: GET /admin/backup)",
+		Long: `Write a consistent copy of the bolt database to FILE. The database file is
+locked by a running serve, so this command is for a stopped gateway; while
+serve runs, take an online backup (one read transaction, writers are not
+blocked) from the admin API instead:
+
+  curl -H "Authorization: Bearer $TOKEN" -o backup.db http://localhost:8080/admin/backup`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -87,6 +89,9 @@ stopped, or use the /admin API's backup in a later version.`,
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
+			}
+			if !fileExists(cfg.Store.Path) {
+				return fmt.Errorf("backup: no database at %s (store.path)", cfg.Store.Path)
 			}
 			st, err := bolt.Open(cmd.Context(), cfg.Store.Path, bolt.Options{})
 			if err != nil {
@@ -129,6 +134,12 @@ func newCompactCmd() *cobra.Command {
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
+			}
+			if !fileExists(cfg.Store.Path) {
+				return fmt.Errorf("compact: no database at %s (store.path)", cfg.Store.Path)
+			}
+			if fileExists(out) {
+				return fmt.Errorf("compact: %s exists; choose a new file", out)
 			}
 			if err := bolt.Compact(cmd.Context(), cfg.Store.Path, out); err != nil {
 				return fmt.Errorf("compact: %w", err)
