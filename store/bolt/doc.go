@@ -10,8 +10,12 @@ process (is switchboard already running?)" instead of hanging. A file that is
 not a bbolt database, or whose meta pages are damaged, fails with an error
 naming the file. The database is opened with an InitialMmapSize (64 MiB by
 default, so readers rarely wait for a remap while the file grows) and the
-hashmap freelist. NoSync is never set: a nil from Commit means the data is on
-disk.
+hashmap freelist, and with NoFreelistSync as etcd does: the freelist is not
+written on every commit but rebuilt from the pages when the file is opened.
+On a disk whose synced writes are bandwidth-bound this halved the time of a
+single-caller commit (measured with BenchmarkCommit: 135 → 299 commits/s, and
+1.5k → 4.6k/s with 64 callers, in one run on a loaded 2-core VM). NoSync is
+never set: a nil from Commit means the data is on disk.
 
 # Buckets
 

@@ -111,6 +111,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		Timeout:         opts.LockTimeout,
 		InitialMmapSize: opts.InitialMmapSize,
 		FreelistType:    bbolt.FreelistMapType,
+		NoFreelistSync:  true,
 	})
 	if err != nil {
 		return nil, err
