@@ -37,8 +37,9 @@ type featureHash = uint64
 // hashedDoc is a document as the multiset of its feature hashes, per block.
 type hashedDoc [numBlocks][]featureHash
 
-// extractor turns text into feature hashes. The zero value is not usable; see
-// newExtractor.
+// extractor turns text into feature hashes. Train sets its fields from
+// Options; it is stored in the Model so that Predict extracts the same
+// features.
 type extractor struct {
 	charMin, charMax int
 	wordBigrams      bool
@@ -47,7 +48,7 @@ type extractor struct {
 // hashDoc returns the feature hashes of text (with repetitions).
 func (e *extractor) hashDoc(text string) hashedDoc {
 	var d hashedDoc
-	toks := Tokens(text)
+	toks, glued := tokenize(text)
 	words := make([]featureHash, 0, 2*len(toks))
 	for i, t := range toks {
 		h := fnvString(fnvByte(fnvOffset, 'w'), t)
@@ -60,21 +61,30 @@ func (e *extractor) hashDoc(text string) hashedDoc {
 	d[blockWord] = words
 	chars := make([]featureHash, 0, 8*len(toks))
 	var runes []rune
-	for _, t := range toks {
+	for i := 0; i < len(toks); i++ {
 		// Pad the word with a space on each side, like scikit-learn's char_wb.
+		// A run of CJK characters (no space or punctuation between them)
+		// counts as one word here, so Chinese gets character 2–4-grams
+		// without a segmenter; in the word block each character is a word.
 		runes = append(runes[:0], ' ')
-		for _, r := range t {
+		for _, r := range toks[i] {
 			runes = append(runes, r)
+		}
+		for i+1 < len(toks) && glued[i+1] {
+			i++
+			for _, r := range toks[i] {
+				runes = append(runes, r)
+			}
 		}
 		runes = append(runes, ' ')
 		for n := e.charMin; n <= e.charMax; n++ {
 			if n > len(runes) {
 				break
 			}
-			for i := 0; i+n <= len(runes); i++ {
+			for p := 0; p+n <= len(runes); p++ {
 				h := fnvByte(fnvOffset, 'c')
 				var buf [utf8.UTFMax]byte
-				for _, r := range runes[i : i+n] {
+				for _, r := range runes[p : p+n] {
 					k := utf8.EncodeRune(buf[:], r)
 					for j := 0; j < k; j++ {
 						h = fnvByte(h, buf[j])
@@ -200,6 +210,7 @@ func (v *vocabulary) vectorize(d hashedDoc) sparse {
 		}
 		if sum > 0 {
 			inv := float32(1 / math.Sqrt(sum))
+
 			for i := start; i < len(out.val); i++ {
 				out.val[i] *= inv
 			}

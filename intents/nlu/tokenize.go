@@ -24,12 +24,20 @@ import (
 // All other punctuation and white space separate tokens and are dropped.
 // Tokens is safe for concurrent use.
 func Tokens(text string) []string {
-	var dst []string
+	toks, _ := tokenize(text)
+	return toks
+}
+
+// tokenize returns the tokens of text (see Tokens) and, for each token,
+// whether it is a CJK character written right after another one, so that
+// the feature extractor can rebuild runs of CJK text.
+func tokenize(text string) (dst []string, glued []bool) {
 	s := norm.NFKC.String(text)
 	var b strings.Builder
 	flush := func() {
 		if b.Len() > 0 {
 			dst = append(dst, b.String())
+			glued = append(glued, false)
 			b.Reset()
 		}
 	}
@@ -39,6 +47,7 @@ func Tokens(text string) []string {
 		case isCJK(r):
 			flush()
 			dst = append(dst, string(r))
+			glued = append(glued, isCJK(prev))
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r):
 			b.WriteRune(unicode.ToLower(r))
 		case isApostrophe(r) && b.Len() > 0 && isWordRune(nextRune(s, i)):
@@ -48,13 +57,14 @@ func Tokens(text string) []string {
 		case unicode.Is(unicode.Sc, r) || unicode.Is(unicode.So, r):
 			flush()
 			dst = append(dst, string(r))
+			glued = append(glued, false)
 		default:
 			flush()
 		}
 		prev = r
 	}
 	flush()
-	return dst
+	return dst, glued
 }
 
 // nextRune returns the rune after the one starting at byte offset i, or -1.
