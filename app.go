@@ -26,7 +26,7 @@ func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), validatePlatforms(cfg)); err != nil {
 		return nil, fmt.Errorf("invalid configuration (%s):\n%w", orDefaults(cfg.File), err)
 	}
 	return cfg, nil

@@ -34,7 +34,7 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 		fmt.Fprintln(errOut, err)
 		return exitError{1}
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), validatePlatforms(cfg)); err != nil {
 		for _, line := range splitJoined(err) {
 			fmt.Fprintf(errOut, "%s: %s\n", orDefaults(cfg.File), line)
 		}

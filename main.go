@@ -60,6 +60,8 @@ Run "switchboard serve" and open http://localhost:8080 to talk to the sample bot
 		newCompactCmd(),
 		newVersionCmd(),
 		newHealthcheckCmd(),
+		newTelegramCmd(),
+		newDiscordCmd(),
 	)
 	return root
 }

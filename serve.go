@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	"github.com/switchboard-gw/switchboard/adapters/web"
 	"github.com/switchboard-gw/switchboard/core"
 	"github.com/switchboard-gw/switchboard/internal/config"
 )
@@ -74,12 +73,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	engine := rt.engine(metrics, notify)
 
 	mux := http.NewServeMux()
-	var webAdapter *web.Adapter
-	if cfg.Web.Enabled {
-		webAdapter = web.New(web.Config{}, engine, rt.store, log.With("platform", web.Platform))
-		webAdapter.Register(mux)
-		senders = append(senders, webAdapter)
+	plats, err := wirePlatforms(ctx, cfg, engine, rt.store, log, mux)
+	if err != nil {
+		return err
 	}
+	senders = plats.senders
 	disp = rt.dispatcher(metrics, senders...)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -114,8 +112,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	if webAdapter != nil {
-		srv.RegisterOnShutdown(webAdapter.Close) // ends the live event streams
+	for _, c := range plats.closers {
+		srv.RegisterOnShutdown(c)
 	}
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -127,11 +125,18 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	})
 	wg.Go(func() { expireLoop(bg, rt.store, log) })
 	wg.Go(func() { sweepLoop(bg, engine, log) })
+	for name, run := range plats.runners {
+		wg.Go(func() {
+			if err := run(bg); err != nil && bg.Err() == nil {
+				log.Error(name+" stopped", "err", err)
+			}
+		})
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("switchboard serving", "addr", ln.Addr().String(), "web_chat", cfg.Web.Enabled,
-		"version", version, "config", orDefaults(cfg.File), "store", cfg.Store.Path)
+	log.Info("switchboard serving", "addr", ln.Addr().String(),
+		"platforms", platformNames(senders), "version", version, "config", orDefaults(cfg.File), "store", cfg.Store.Path)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -230,4 +235,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client may have gone; nothing to do then
+}
+
+func platformNames(ss []core.Sender) []string {
+	names := make([]string, 0, len(ss))
+	for _, s := range ss {
+		names = append(names, s.Platform())
+	}
+	return names
 }

@@ -111,11 +111,13 @@ type Telegram struct {
 
 // Discord is the Discord application.
 type Discord struct {
-	Enabled       bool   `mapstructure:"enabled"`
-	Token         string `mapstructure:"token"`
-	PublicKey     string `mapstructure:"public_key"`
-	ApplicationID string `mapstructure:"application_id"`
-	APIURL        string `mapstructure:"api_url"`
+	Enabled       bool     `mapstructure:"enabled"`
+	Token         string   `mapstructure:"token"`
+	PublicKey     string   `mapstructure:"public_key"`
+	ApplicationID string   `mapstructure:"application_id"`
+	APIURL        string   `mapstructure:"api_url"`
+	Channels      []string `mapstructure:"channels"` // guild channels where every message is answered
+	GuildID       string   `mapstructure:"guild_id"` // register /ask in this guild only (instant); empty = global
 }
 
 // WeChat is the WeChat Official Account.
@@ -170,6 +172,8 @@ var defaults = map[string]any{
 	"discord.public_key":            "",
 	"discord.application_id":        "",
 	"discord.api_url":               "",
+	"discord.channels":              []string{},
+	"discord.guild_id":              "",
 	"wechat.enabled":                false,
 	"wechat.app_id":                 "",
 	"wechat.app_secret":             "",

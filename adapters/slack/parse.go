@@ -1,0 +1,237 @@
+package slack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/switchboard-gw/switchboard/core"
+)
+
+// What one Events API request is.
+type requestKind int
+
+const (
+	kindOther       requestKind = iota // an event the adapter does not handle: acknowledged
+	kindChallenge                      // url_verification: answer the challenge
+	kindRateLimited                    // app_rate_limited: Slack is dropping our events
+	kindMessage                        // a message or app_mention event
+)
+
+// request is the pure reading of one Events API body.
+type request struct {
+	kind      requestKind
+	challenge string
+	eventID   string
+	eventType string // inner event type, for logs
+	msg       slackMessage
+}
+
+// slackMessage is the part of a message or app_mention event the adapter uses.
+type slackMessage struct {
+	eventType   string // "message" or "app_mention"
+	channel     string
+	channelType string // "im", "channel", "group", "mpim"; empty for app_mention
+	user        string
+	text        string // raw Slack text, with <…> references and entities
+	ts          string
+	threadTS    string
+	parentUser  string // author of the thread's root, on thread replies
+	botID       string
+	subtype     string
+	files       []string // names of attached files
+}
+
+// parseRequest reads an Events API request body with slackevents. It
+// returns an error only when the body is not an Events API payload at all;
+// events of types the adapter does not handle come back as kindOther.
+func parseRequest(body []byte) (request, error) {
+	var outer struct {
+		Type  string `json:"type"`
+		Event *struct {
+			Type string `json:"type"`
+		} `json:"event"`
+	}
+	if err := json.Unmarshal(body, &outer); err != nil {
+		return request{}, fmt.Errorf("slack: events payload is not JSON: %w", err)
+	}
+	switch outer.Type {
+	case slackevents.URLVerification:
+		ev, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+		if err != nil {
+			return request{}, fmt.Errorf("slack: parse url_verification: %w", err)
+		}
+		uv, ok := ev.Data.(*slackevents.EventsAPIURLVerificationEvent)
+		if !ok || uv.Challenge == "" {
+			return request{}, errors.New("slack: url_verification without challenge")
+		}
+		return request{kind: kindChallenge, challenge: uv.Challenge}, nil
+	case slackevents.AppRateLimited:
+		return request{kind: kindRateLimited}, nil
+	case slackevents.CallbackEvent:
+	default:
+		return request{kind: kindOther, eventType: outer.Type}, nil
+	}
+	if outer.Event == nil {
+		return request{}, errors.New("slack: event_callback without event")
+	}
+	inner := outer.Event.Type
+	if inner != string(slackevents.Message) && inner != string(slackevents.AppMention) {
+		return request{kind: kindOther, eventType: inner}, nil
+	}
+	ev, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		return request{}, fmt.Errorf("slack: parse %s event: %w", inner, err)
+	}
+	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok {
+		return request{}, fmt.Errorf("slack: event_callback parsed as %T", ev.Data)
+	}
+	r := request{kind: kindMessage, eventID: cb.EventID, eventType: inner}
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		r.msg = slackMessage{eventType: inner, channel: e.Channel, channelType: e.ChannelType, user: e.User,
+			text: e.Text, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, botID: e.BotID, subtype: e.SubType}
+		if e.Message != nil && e.SubType != "message_changed" {
+			r.msg.parentUser = e.Message.ParentUserId
+			for _, f := range e.Message.Files {
+				r.msg.files = append(r.msg.files, fileName(f.Name, f.Title))
+			}
+		}
+	case *slackevents.AppMentionEvent:
+		r.msg = slackMessage{eventType: inner, channel: e.Channel, user: e.User, text: e.Text,
+			ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, botID: e.BotID}
+		if e.Edited != nil {
+			r.msg.subtype = "message_changed" // an edit that mentions us: not a new message
+		}
+		for _, f := range e.Files {
+			r.msg.files = append(r.msg.files, fileName(f.Name, f.Title))
+		}
+	default:
+		return request{}, fmt.Errorf("slack: %s event parsed as %T", inner, ev.InnerEvent.Data)
+	}
+	return r, nil
+}
+
+func fileName(name, title string) string {
+	if name != "" {
+		return name
+	}
+	if title != "" {
+		return title
+	}
+	return "file"
+}
+
+// route says who wrote a message and so where it goes.
+type route int
+
+const (
+	routeIgnore   route = iota
+	routeCustomer       // a customer: core.Engine.Handle
+	routeAgent          // an agent in a case thread: core.Engine.HandleAgent
+)
+
+// identity is the bot's own user and bot ids, from auth.test.
+type identity struct {
+	userID string
+	botID  string
+}
+
+// classify decides what to do with a message, and why when it is ignored:
+//
+//   - edits, deletions and other subtypes except thread_broadcast and
+//     file_share are ignored (an edited question is not asked again);
+//   - messages of bots, including our own relayed messages (bot_id or our
+//     user id), are ignored: this is the loop prevention;
+//   - in the support channel, thread replies are agent messages (whether
+//     the thread is a case is looked up later) and top-level messages are
+//     ignored;
+//   - elsewhere, direct messages and messages that mention the bot are
+//     customer messages; other channel messages are ignored.
+func classify(m slackMessage, self identity, supportChannel string) (route, string) {
+	switch {
+	case m.subtype != "" && m.subtype != "thread_broadcast" && m.subtype != "file_share":
+		return routeIgnore, "message subtype " + m.subtype
+	case m.botID != "":
+		return routeIgnore, "message from a bot"
+	case m.user == "":
+		return routeIgnore, "message without user"
+	case self.userID != "" && m.user == self.userID:
+		return routeIgnore, "our own message"
+	case m.channel == "" || m.ts == "":
+		return routeIgnore, "message without channel or ts"
+	case supportChannel != "" && m.channel == supportChannel:
+		if m.threadTS != "" && m.threadTS != m.ts {
+			return routeAgent, ""
+		}
+		return routeIgnore, "top-level message in the support channel"
+	case m.eventType == string(slackevents.AppMention), isDM(m):
+		return routeCustomer, ""
+	case self.userID != "" && strings.Contains(m.text, "<@"+self.userID+">"):
+		return routeCustomer, ""
+	}
+	return routeIgnore, "channel message that does not mention the bot"
+}
+
+func isDM(m slackMessage) bool {
+	if m.channelType != "" {
+		return m.channelType == slackevents.ChannelTypeIM
+	}
+	return strings.HasPrefix(m.channel, "D")
+}
+
+// dedupeKeys are the keys under which Slack may deliver a message again:
+// the event id (identical across retries) and the channel and ts (identical
+// across the message and app_mention copies of one mention).
+func dedupeKeys(eventID string, m slackMessage) []string {
+	keys := make([]string, 0, 2)
+	if eventID != "" {
+		keys = append(keys, "slack:event:"+eventID)
+	}
+	return append(keys, "slack:msg:"+m.channel+":"+m.ts)
+}
+
+// messageID is a message's identity: "channel/ts".
+func messageID(channel, ts string) string { return channel + "/" + ts }
+
+// customerMessage builds the core.Message of a customer's Slack message.
+// Answers thread under the message in channels (under its thread when it
+// is a thread reply) and go to the conversation itself in direct messages.
+// The caller fills in UserName and Received.
+func customerMessage(eventID string, m slackMessage, self identity) core.Message {
+	msg := core.Message{
+		Key:        core.ConversationKey{Platform: Platform, Chat: m.channel, User: m.user},
+		ID:         messageID(m.channel, m.ts),
+		DedupeKeys: dedupeKeys(eventID, m),
+		Text:       plainText(m.text, self.userID),
+		ReplyTo:    m.threadTS,
+		Note:       filesNote(m.files),
+	}
+	if msg.ReplyTo == "" && !isDM(m) {
+		msg.ReplyTo = m.ts
+	}
+	return msg
+}
+
+// agentText is the text of an agent's thread reply as the customer sees it.
+func agentText(m slackMessage, self identity) string {
+	text := plainText(m.text, self.userID)
+	if note := filesNote(m.files); note != "" {
+		text = strings.TrimSpace(text + " " + note)
+	}
+	return text
+}
+
+func filesNote(files []string) string {
+	switch len(files) {
+	case 0:
+		return ""
+	case 1:
+		return "(sent a file: " + files[0] + ")"
+	}
+	return fmt.Sprintf("(sent %d files: %s)", len(files), strings.Join(files, ", "))
+}

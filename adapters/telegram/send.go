@@ -1,0 +1,260 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/switchboard-gw/switchboard/core"
+)
+
+// Limits of sendMessage.
+const (
+	// MaxTextLen is the longest text of one message, in UTF-16 code units
+	// (Telegram's documented limit is 4,096 characters; counting UTF-16
+	// units, as its entity offsets do, is never more permissive).
+	MaxTextLen = 4096
+	// MaxCallbackData is the largest callback_data of an inline button, in bytes.
+	MaxCallbackData = 64
+	// maxButtons is Telegram's limit of buttons in one inline keyboard.
+	maxButtons = 100
+)
+
+// RateLimits implements core.RateLimited. Per chat Telegram allows about one
+// message per second in private chats and 20 per minute in groups; the
+// Dispatcher applies one per-chat rule to every chat, so this is the
+// stricter group rule: on average one message every 3 s, with bursts of 3
+// (a greeting and a question go out at once). Per bot: 30 messages per
+// second. A long reply that Send splits counts as one message here.
+func (a *Adapter) RateLimits() core.RateLimits {
+	return core.RateLimits{
+		PerChat: rate.Every(3 * time.Second), PerChatBurst: 3,
+		PerPlatform: 30, PerPlatformBurst: 30,
+	}
+}
+
+// Send delivers r with sendMessage, without a parse mode. Text longer than
+// MaxTextLen is split on rune boundaries, preferably at a newline or a
+// space; the quick replies become an inline keyboard (one button per row)
+// on the last part; when r.ReplyTo is a message id the first part replies
+// to it (and is still sent if that message is gone).
+//
+// Errors are *core.SendError: 429 carries RetryAfter from
+// parameters.retry_after; 403 (the customer blocked the bot, the bot was
+// removed from the group) and 400 (chat not found, group migrated, …) are
+// Permanent; 5xx, 401/404 (a revoked token: fixing the config may help) and
+// network errors are temporary. When a split reply fails part-way, the parts
+// already delivered are remembered (in memory) and not sent again when the
+// Dispatcher retries the same reply. Send is safe for concurrent use.
+func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
+	if r.Key.Platform != Platform {
+		return &core.SendError{Platform: Platform, Permanent: true,
+			Err: fmt.Errorf("reply %s is for platform %q", r.ID, r.Key.Platform)}
+	}
+	chat, err := strconv.ParseInt(r.Key.Chat, 10, 64)
+	if err != nil {
+		return &core.SendError{Platform: Platform, Permanent: true,
+			Err: fmt.Errorf("reply %s: chat %q is not a Telegram chat id", r.ID, r.Key.Chat)}
+	}
+	parts := split(r.Text, MaxTextLen, utf16Len)
+	if len(parts) == 0 {
+		return &core.SendError{Platform: Platform, Permanent: true, Err: fmt.Errorf("reply %s has no text", r.ID)}
+	}
+	kb := keyboard(r.QuickReplies)
+	replyTo, _ := strconv.Atoi(r.ReplyTo) // not a message id: no threading
+	for i := a.progress.done(r.ID); i < len(parts); i++ {
+		mc := tgbotapi.NewMessage(chat, parts[i])
+		if i == 0 && replyTo > 0 {
+			mc.ReplyToMessageID = replyTo
+			mc.AllowSendingWithoutReply = true
+		}
+		if i == len(parts)-1 && kb != nil {
+			mc.ReplyMarkup = *kb
+		}
+		cctx, cancel := context.WithTimeout(ctx, a.cfg.HTTPTimeout)
+		sent, err := a.api(cctx).Send(mc)
+		cancel()
+		if err != nil {
+			se := sendError(redact(err, a.cfg.Token), chat)
+			if se.Permanent {
+				a.progress.forget(r.ID)
+			}
+			return se
+		}
+		a.progress.set(r.ID, i+1, a.now())
+		a.log.DebugContext(ctx, "telegram: message sent", "reply", r.ID, "part", i+1, "of", len(parts),
+			"message_id", sent.MessageID)
+	}
+	a.progress.forget(r.ID)
+	return nil
+}
+
+// sendError classifies a failed sendMessage.
+func sendError(err error, chat int64) *core.SendError {
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) {
+		// Transport error, timeout, or a body that is not a Bot API
+		// response (a proxy's 502 page): temporary.
+		return &core.SendError{Platform: Platform, Err: fmt.Errorf("sendMessage to chat %d: %w", chat, err)}
+	}
+	se := &core.SendError{Platform: Platform, Status: te.Code,
+		Err: fmt.Errorf("sendMessage to chat %d: %s", chat, te.Message)}
+	switch {
+	case te.Code == 429:
+		se.RetryAfter = time.Duration(te.RetryAfter) * time.Second
+		if se.RetryAfter <= 0 {
+			se.RetryAfter = time.Second
+		}
+	case te.MigrateToChatID != 0:
+		se.Permanent, se.Code = true, "migrated_to_chat_"+strconv.FormatInt(te.MigrateToChatID, 10)
+	case te.Code == 400 || te.Code == 403:
+		se.Permanent = true
+	}
+	return se
+}
+
+// keyboard builds the inline keyboard of the quick replies, one button per
+// row, or nil when there are none. callback_data is the label cut to
+// MaxCallbackData bytes (made unique within the keyboard); the parser maps
+// it back to the full label through the message's keyboard.
+func keyboard(quick []string) *tgbotapi.InlineKeyboardMarkup {
+	var rows [][]tgbotapi.InlineKeyboardButton
+	used := make(map[string]bool)
+	for i, q := range quick {
+		q = strings.TrimSpace(q)
+		if q == "" || len(rows) == maxButtons {
+			continue
+		}
+		data := truncateBytes(q, MaxCallbackData)
+		if used[data] {
+			data = truncateBytes(strconv.Itoa(i)+"|"+q, MaxCallbackData)
+		}
+		used[data] = true
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(q, data)))
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
+	return &kb
+}
+
+// truncateBytes cuts s to at most n bytes on a rune boundary.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := 0
+	for i := range s {
+		if i > n {
+			break
+		}
+		cut = i
+	}
+	return s[:cut]
+}
+
+// utf16Len is the length of s in UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// split cuts text into parts of at most max units (as measured by length),
+// on rune boundaries, preferring the last newline, then the last space, in
+// the second half of each part. The separator at a cut is dropped; parts
+// that are only white space are left out. Text that is only white space
+// gives no parts.
+func split(text string, max int, length func(string) int) []string {
+	var parts []string
+	for strings.TrimSpace(text) != "" {
+		if length(text) <= max {
+			parts = append(parts, text)
+			break
+		}
+		// end: the longest prefix within max units (at least one rune).
+		end, units := 0, 0
+		for end < len(text) {
+			_, size := utf8.DecodeRuneInString(text[end:])
+			u := length(text[end : end+size])
+			if units+u > max && end > 0 {
+				break
+			}
+			units += u
+			end += size
+		}
+		cut, skip := end, 0
+		if text[end] == '\n' {
+			skip = 1 // the prefix ends right at a newline
+		} else if i := strings.LastIndexByte(text[:end], '\n'); i > end/2 {
+			cut, skip = i, 1
+		} else if c := text[end]; c == ' ' || c == '\t' {
+			skip = 1
+		} else if i := strings.LastIndexAny(text[:end], " \t"); i > end/2 {
+			cut, skip = i, 1
+		}
+		if p := text[:cut]; strings.TrimSpace(p) != "" {
+			parts = append(parts, p)
+		}
+		text = text[cut+skip:]
+	}
+	return parts
+}
+
+// progress remembers how many parts of a split reply were delivered, so a
+// retry of the same reply sends only the rest. It lives in memory: after a
+// restart a partly sent reply is sent again from its first part (the
+// documented at-least-once window).
+type progress struct {
+	mu sync.Mutex
+	m  map[string]sentParts
+}
+
+type sentParts struct {
+	n  int
+	at time.Time
+}
+
+// progressTTL bounds how long a partly sent reply is remembered.
+const progressTTL = 24 * time.Hour
+
+func newProgress() *progress { return &progress{m: make(map[string]sentParts)} }
+
+func (p *progress) done(id string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.m[id].n
+}
+
+func (p *progress) set(id string, n int, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.m) >= 10000 {
+		for k, v := range p.m {
+			if now.Sub(v.at) > progressTTL {
+				delete(p.m, k)
+			}
+		}
+	}
+	p.m[id] = sentParts{n: n, at: now}
+}
+
+func (p *progress) forget(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.m, id)
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	discordfake "github.com/switchboard-gw/switchboard/internal/fakes/discord"
+	slackfake "github.com/switchboard-gw/switchboard/internal/fakes/slack"
+	telegramfake "github.com/switchboard-gw/switchboard/internal/fakes/telegram"
+	wechatfake "github.com/switchboard-gw/switchboard/internal/fakes/wechat"
+)
+
+// TestServeAllPlatforms runs serve with every platform enabled, each
+// pointed at its fake API through api_url, and checks the wiring: a customer
+// on each platform asks the sample bot a question through the real webhook
+// route and gets the answer once, through the platform's official client
+// library.
+func TestServeAllPlatforms(t *testing.T) {
+	const (
+		tgToken    = "123456:TEST-telegram-token"
+		slackToken = "xoxb-test-token"
+		signing    = "slack-signing-secret"
+		wxToken    = "wechatServerToken1"
+		aesKey     = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	)
+	tg := telegramfake.Start(tgToken)
+	defer tg.Close()
+	dc := discordfake.Start("discord-bot-token", "111111111111111111")
+	defer dc.Close()
+	sl := slackfake.New(slackfake.Options{Token: slackToken, Users: map[string]string{"U_CUST": "Carla"}})
+	defer sl.Close()
+	wx := wechatfake.NewServer(wechatfake.Options{AppID: "wxappid0001", AppSecret: "wx-secret"})
+	defer wx.Close()
+	signer := discordfake.NewSigner()
+
+	cfg := testConfig(t)
+	cfg.Telegram.Enabled, cfg.Telegram.Token, cfg.Telegram.SecretToken, cfg.Telegram.APIURL = true, tgToken, "tg-secret", tg.URL
+	cfg.Discord.Enabled, cfg.Discord.Token, cfg.Discord.ApplicationID, cfg.Discord.PublicKey, cfg.Discord.APIURL =
+		true, "discord-bot-token", "111111111111111111", signer.PublicKeyHex(), dc.URL+"/"
+	cfg.Slack.Enabled, cfg.Slack.BotToken, cfg.Slack.SigningSecret, cfg.Slack.SupportChannel, cfg.Slack.APIURL =
+		true, slackToken, signing, "C_SUPPORT", sl.APIURL()
+	cfg.WeChat.Enabled, cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token, cfg.WeChat.EncodingAESKey, cfg.WeChat.APIURL =
+		true, "wxappid0001", "wx-secret", wxToken, aesKey, wx.URL
+	if err := errors.Join(cfg.Validate(), validatePlatforms(cfg)); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	base := "http://" + addr
+	const question = "what are your opening hours"
+	const answer = "We're open Monday to Friday"
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if cond() {
+				return
+			}
+		}
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	post := func(req *http.Request, err error) (int, string) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	t.Run("telegram", func(t *testing.T) {
+		user := telegramfake.User{ID: 4242, FirstName: "Tom"}
+		upd := telegramfake.TextUpdate(1001, 7, telegramfake.Private(user), user, question)
+		for range 2 { // Telegram redelivers until acknowledged: answered once
+			if code, body := post(telegramfake.NewWebhookRequest(ctx, base+"/webhooks/telegram", "tg-secret", upd)); code != 200 {
+				t.Fatalf("webhook = %d %s", code, body)
+			}
+		}
+		if code, _ := post(telegramfake.NewWebhookRequest(ctx, base+"/webhooks/telegram", "wrong", upd)); code != 401 {
+			t.Fatalf("wrong secret token = %d, want 401", code)
+		}
+		waitFor("telegram answer", func() bool { return len(tg.Sent()) == 1 })
+		time.Sleep(100 * time.Millisecond)
+		if s := tg.Sent(); len(s) != 1 || !strings.Contains(s[0].Text, answer) || s[0].ChatID != 4242 {
+			t.Fatalf("telegram sent %+v", s)
+		}
+	})
+	t.Run("slack", func(t *testing.T) {
+		body := slackfake.MessageEvent(slackfake.Envelope{EventID: "Ev1"},
+			slackfake.Msg{Channel: "D_CUST", ChannelType: "im", User: "U_CUST", Text: question, TS: "1700000000.000100"})
+		for range 2 {
+			if code, b := post(slackfake.NewRequest(base+"/webhooks/slack", signing, time.Now(), body)); code != 200 {
+				t.Fatalf("slack webhook = %d %s", code, b)
+			}
+		}
+		if code, _ := post(slackfake.NewRequest(base+"/webhooks/slack", "wrong-secret", time.Now(), body)); code != 401 {
+			t.Fatalf("bad signature = %d, want 401", code)
+		}
+		var got []slackfake.Post
+		waitFor("slack answer", func() bool { got = sl.Posts(); return len(got) == 1 })
+		if !strings.Contains(got[0].Text, answer) || got[0].Channel != "D_CUST" {
+			t.Fatalf("slack posts %+v", got)
+		}
+	})
+	t.Run("discord", func(t *testing.T) {
+		it := dc.Ask(discordfake.Where{ChannelID: "222222222222222222", GuildID: "333333333333333333"},
+			discordfake.User{ID: "444444444444444444", Username: "dora"}, question)
+		resp, err := dc.Deliver(ctx, http.DefaultClient, base+"/webhooks/discord", signer, it)
+		if err != nil || resp.Status != 200 || resp.Type != 5 {
+			t.Fatalf("interaction: %+v %v (want a deferred response, type 5)", resp, err)
+		}
+		var got []discordfake.Sent
+		waitFor("discord follow-up", func() bool { got = dc.Sent(); return len(got) == 1 })
+		if !strings.Contains(got[0].Content, answer) || got[0].Kind != "followup" {
+			t.Fatalf("discord sent %+v", got)
+		}
+	})
+	t.Run("wechat", func(t *testing.T) {
+		p := wechatfake.Pusher{Token: wxToken, AppID: "wxappid0001", EncodingAESKey: aesKey, Mode: wechatfake.Safe}
+		req, err := p.Push(ctx, base+"/webhooks/wechat", wechatfake.Text("oCustomer", 9001, question))
+		code, body := post(req, err)
+		if code != 200 {
+			t.Fatalf("wechat push = %d %s", code, body)
+		}
+		var text string
+		if body != "" {
+			r, err := p.DecodeReply([]byte(body))
+			if err != nil {
+				t.Fatalf("passive reply: %v", err)
+			}
+			text = r.Content
+		} else { // answered by the customer-service API (slow machine)
+			waitFor("wechat custom message", func() bool { return len(wx.SentTo("oCustomer")) == 1 })
+			text = wx.SentTo("oCustomer")[0].Text
+		}
+		if !strings.Contains(text, "We're open") {
+			t.Fatalf("wechat answer %q", text)
+		}
+	})
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/switchboard-gw/switchboard/adapters/discord"
+	"github.com/switchboard-gw/switchboard/adapters/slack"
+	"github.com/switchboard-gw/switchboard/adapters/telegram"
+	"github.com/switchboard-gw/switchboard/adapters/web"
+	"github.com/switchboard-gw/switchboard/adapters/wechat"
+	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/config"
+)
+
+// platforms are the enabled adapters of one serve: their routes are on the
+// mux, their Senders go to the Dispatcher, their runners (Telegram polling,
+// the Discord gateway, Slack Socket Mode) run until the context ends, and
+// closers run at shutdown.
+type platforms struct {
+	senders []core.Sender
+	runners map[string]func(context.Context) error
+	closers []func()
+}
+
+// wirePlatforms builds every enabled adapter. Adding a platform means one
+// block here, one config section and one README row.
+func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, log *slog.Logger, mux *http.ServeMux) (*platforms, error) {
+	p := &platforms{runners: map[string]func(context.Context) error{}}
+	if cfg.Web.Enabled {
+		a := web.New(web.Config{}, eng, st, log.With("platform", web.Platform))
+		a.Register(mux)
+		p.senders = append(p.senders, a)
+		p.closers = append(p.closers, a.Close) // ends the live event streams
+	}
+	if cfg.Slack.Enabled {
+		c := cfg.Slack
+		a, err := slack.New(ctx, slack.Config{BotToken: c.BotToken, SigningSecret: c.SigningSecret,
+			SupportChannel: c.SupportChannel, APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken}, eng, st, log)
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		a.Register(mux)
+		p.senders = append(p.senders, a)
+		p.runners["slack socket mode"] = a.Run
+	}
+	if cfg.Telegram.Enabled {
+		a, err := newTelegram(ctx, cfg, eng, log)
+		if err != nil {
+			return nil, err
+		}
+		a.Register(mux)
+		p.senders = append(p.senders, a)
+		p.runners["telegram polling"] = a.Run
+	}
+	if cfg.Discord.Enabled {
+		a, err := newDiscord(ctx, cfg, eng, log)
+		if err != nil {
+			return nil, err
+		}
+		a.Register(mux)
+		p.senders = append(p.senders, a)
+		p.runners["discord gateway"] = a.Run
+	}
+	if cfg.WeChat.Enabled {
+		c := cfg.WeChat
+		a, err := wechat.New(wechat.Config{AppID: c.AppID, AppSecret: c.AppSecret, Token: c.Token,
+			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}, eng, st, log)
+		if err != nil {
+			return nil, fmt.Errorf("wechat: %w", err)
+		}
+		a.Register(mux)
+		p.senders = append(p.senders, a)
+	}
+	return p, nil
+}
+
+// newTelegram builds the Telegram adapter; h may be nil for CLI commands.
+func newTelegram(ctx context.Context, cfg *config.Config, h telegram.Handler, log *slog.Logger) (*telegram.Adapter, error) {
+	c := cfg.Telegram
+	a, err := telegram.New(ctx, telegram.Config{Token: c.Token, SecretToken: c.SecretToken, APIURL: c.APIURL, Mode: c.Mode}, h, log)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	return a, nil
+}
+
+// newDiscord builds the Discord adapter; h may be nil for CLI commands.
+func newDiscord(ctx context.Context, cfg *config.Config, h discord.Handler, log *slog.Logger) (*discord.Adapter, error) {
+	c := cfg.Discord
+	a, err := discord.New(ctx, discord.Config{Token: c.Token, PublicKey: c.PublicKey, ApplicationID: c.ApplicationID,
+		APIURL: c.APIURL, Channels: c.Channels, GuildID: c.GuildID}, h, log)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	return a, nil
+}
+
+// validatePlatforms runs each enabled adapter's own Config.Validate, so that
+// `check` and start-up report platform rules (e.g. WeChat's token alphabet)
+// before anything is started.
+func validatePlatforms(cfg *config.Config) error {
+	var errs []error
+	add := func(section string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", section, err))
+		}
+	}
+	if c := cfg.Slack; c.Enabled {
+		add("slack", slack.Config{BotToken: c.BotToken, SigningSecret: c.SigningSecret, SupportChannel: c.SupportChannel,
+			APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken}.Validate())
+	}
+	if c := cfg.Telegram; c.Enabled {
+		add("telegram", telegram.Config{Token: c.Token, SecretToken: c.SecretToken, APIURL: c.APIURL, Mode: c.Mode}.Validate())
+	}
+	if c := cfg.Discord; c.Enabled {
+		add("discord", discord.Config{Token: c.Token, PublicKey: c.PublicKey, ApplicationID: c.ApplicationID,
+			APIURL: c.APIURL, Channels: c.Channels, GuildID: c.GuildID}.Validate())
+	}
+	if c := cfg.WeChat; c.Enabled {
+		add("wechat", wechat.Config{AppID: c.AppID, AppSecret: c.AppSecret, Token: c.Token,
+			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}.Validate())
+	}
+	return errors.Join(errs...)
+}
