@@ -132,8 +132,9 @@ func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 }
 
 // dispatcher builds the outbox dispatcher for the given senders.
-func (rt *runtime) dispatcher(metrics *core.Metrics, senders ...core.Sender) *core.Dispatcher {
+func (rt *runtime) dispatcher(metrics *core.Metrics, eng *core.Engine, senders ...core.Sender) *core.Dispatcher {
 	return core.NewDispatcher(rt.store, senders, core.DispatcherOptions{
+		OnDeadLetter: eng.NoteUndelivered,
 		Logger:      rt.log,
 		Metrics:     metrics,
 		Workers:     rt.cfg.Outbox.Workers,

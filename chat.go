@@ -55,7 +55,7 @@ func chat(ctx context.Context, cfg *config.Config, log *slog.Logger, user string
 	term := terminal.New(out, user)
 	var disp *core.Dispatcher
 	engine := rt.engine(nil, func() { disp.Notify() })
-	disp = rt.dispatcher(nil, term)
+	disp = rt.dispatcher(nil, engine, term)
 	dctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = disp.Run(dctx) })

@@ -78,7 +78,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		return err
 	}
 	senders = plats.senders
-	disp = rt.dispatcher(metrics, senders...)
+	disp = rt.dispatcher(metrics, engine, senders...)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

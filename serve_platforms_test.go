@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -33,7 +32,7 @@ func TestServeAllPlatforms(t *testing.T) {
 	defer tg.Close()
 	dc := discordfake.Start("discord-bot-token", "111111111111111111")
 	defer dc.Close()
-	sl := slackfake.New(slackfake.Options{Token: slackToken, Users: map[string]string{"U_CUST": "Carla"}})
+	sl := slackfake.New(slackfake.Options{Token: slackToken, Users: map[string]string{"U_CUST": "Carla", "U_ANA": "Ana"}})
 	defer sl.Close()
 	wx := wechatfake.NewServer(wechatfake.Options{AppID: "wxappid0001", AppSecret: "wx-secret"})
 	defer wx.Close()
@@ -54,7 +53,7 @@ func TestServeAllPlatforms(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+	go func() { done <- serve(ctx, cfg, testLogger(), ready) }()
 	var addr string
 	select {
 	case addr = <-ready:
@@ -67,13 +66,12 @@ func TestServeAllPlatforms(t *testing.T) {
 	const question = "what are your opening hours"
 	const answer = "We're open Monday to Friday"
 	waitFor := func(what string, cond func() bool) {
-		t.Helper()
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if cond() {
 				return
 			}
 		}
-		t.Fatalf("timed out waiting for %s", what)
+		panic("timed out waiting for " + what) // fails the test with a stack
 	}
 	post := func(req *http.Request, err error) (int, string) {
 		t.Helper()
@@ -157,6 +155,53 @@ func TestServeAllPlatforms(t *testing.T) {
 		if !strings.Contains(text, "We're open") {
 			t.Fatalf("wechat answer %q", text)
 		}
+	})
+
+	// Handoff across platforms: a Telegram customer asks for a person, the
+	// case appears in the Slack support channel, an agent answers in its
+	// thread, and the customer gets the answer on Telegram with her name.
+	t.Run("telegram customer handed to a Slack agent", func(t *testing.T) {
+		user := telegramfake.User{ID: 5151, FirstName: "Tina"}
+		upd := telegramfake.TextUpdate(2001, 9, telegramfake.Private(user), user, "I want to talk to a person")
+		if code, body := post(telegramfake.NewWebhookRequest(ctx, base+"/webhooks/telegram", "tg-secret", upd)); code != 200 {
+			t.Fatalf("webhook = %d %s", code, body)
+		}
+		var cs slackfake.Post
+		waitFor("the case in C_SUPPORT", func() bool {
+			for _, p := range sl.Posts() {
+				if p.Channel == "C_SUPPORT" && p.ThreadTS == "" {
+					cs = p
+					return true
+				}
+			}
+			return false
+		})
+		if !strings.Contains(cs.Text, "telegram") {
+			t.Fatalf("case text %q does not say where the customer is", cs.Text)
+		}
+		reply := slackfake.MessageEvent(slackfake.Envelope{EventID: "EvAgent1"}, slackfake.Msg{Channel: "C_SUPPORT",
+			ChannelType: "channel", User: "U_ANA", Text: "Hi Tina, I'm checking your order.", TS: "1700000100.000200", ThreadTS: cs.TS, ParentUserID: sl.BotUserID()})
+		// Like Slack, redeliver until acknowledged: the case's thread is
+		// mapped just after chat.postMessage returns, and an event that
+		// races ahead of that gets a 500 so that it is retried.
+		for i := 0; ; i++ {
+			code, b := post(slackfake.NewRequest(base+"/webhooks/slack", signing, time.Now(), reply))
+			if code == 200 {
+				break
+			}
+			if i == 20 {
+				t.Fatalf("agent event = %d %s", code, b)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		waitFor("the agent's reply on Telegram", func() bool {
+			for _, m := range tg.Sent() {
+				if m.ChatID == 5151 && m.Text == "Ana: Hi Tina, I'm checking your order." {
+					return true
+				}
+			}
+			return false
+		})
 	})
 
 	cancel()

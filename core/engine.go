@@ -133,7 +133,9 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 	if m.Note != "" {
 		text = strings.TrimSpace(text + " " + m.Note)
 	}
-	in := Input{Text: text, UserName: m.UserName, Language: m.Language, State: state.Clone(), Now: now}
+	// The Understander sees what the customer wrote; the Note (e.g. "[photo]")
+	// only goes into the transcript and to agents.
+	in := Input{Text: m.Text, UserName: m.UserName, Language: m.Language, State: state.Clone(), Now: now}
 	if in.UserName == "" {
 		in.UserName = state.UserName
 	}

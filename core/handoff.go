@@ -412,3 +412,40 @@ func (e *Engine) sweepOne(ctx context.Context, key ConversationKey) (bool, error
 	}
 	return false, nil
 }
+
+// NoteUndelivered tells the agents of a handed-off conversation that a reply
+// to the customer could not be delivered (for example WeChat's 48-hour
+// window has closed), by queueing a note into the case thread. It does
+// nothing when there is no desk, when r is not a customer reply, or when the
+// bot owns the conversation. The Dispatcher calls it (through
+// DispatcherOptions.OnDeadLetter) for every dead letter.
+func (e *Engine) NoteUndelivered(ctx context.Context, r Reply, reason string) error {
+	h := e.opts.Handoff
+	if !h.desk() || r.Kind != ReplyAnswer || r.Key.Platform == h.DeskPlatform && r.Key.Chat == h.DeskChat {
+		return nil
+	}
+	unlock, err := e.locks.lock(ctx, r.Key.String())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	state, _, err := e.store.Load(ctx, r.Key, nil)
+	if err != nil {
+		return fmt.Errorf("engine: note undelivered for %s: %w", r.Key, err)
+	}
+	if state.Handoff == nil {
+		return nil
+	}
+	now := e.opts.Now()
+	text := fmt.Sprintf("Could not deliver a message to the customer on %s: %s\nUndelivered text: %s", r.Key.Platform, reason, r.Text)
+	note := Reply{ID: r.ID + ".undelivered", Key: h.deskKey(r.Key), Kind: ReplyNote, About: r.Key, From: AuthorBot, Text: text, Created: now}
+	c := Commit{Key: r.Key, Outbox: []OutboxEntry{{Reply: note, NextAttempt: now, Created: now}},
+		Counters: map[string]int64{"undelivered_notes": 1}}
+	if err := e.store.Commit(ctx, c); err != nil {
+		return fmt.Errorf("engine: note undelivered for %s: %w", r.Key, err)
+	}
+	if e.opts.Notify != nil {
+		e.opts.Notify()
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -241,4 +242,54 @@ func TestHandoffRules(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestUndeliveredAgentReplyIsNotedInTheCase: an agent's reply that the
+// customer's platform refuses for good (e.g. WeChat's 48-hour window) goes
+// to the dead letters and the agents are told in the case thread.
+func TestUndeliveredAgentReplyIsNotedInTheCase(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	opts := core.EngineOptions{Handoff: core.HandoffOptions{DeskPlatform: "desk", DeskChat: "C1"}}
+	e := core.NewEngine(st, desk{}, opts)
+	cust := newRecorder(func(_ int, r core.Reply) error {
+		if r.From == core.AuthorAgent {
+			return &core.SendError{Platform: "test", Code: "45015", Permanent: true, Err: errors.New("response out of time limit")}
+		}
+		return nil
+	})
+	deskRec := newRecorder(nil)
+	deskRec.platform = "desk"
+	d := core.NewDispatcher(st, []core.Sender{cust, deskRec}, core.DispatcherOptions{
+		PollInterval: 20 * time.Millisecond, OnDeadLetter: e.NoteUndelivered})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = d.Run(rctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	if _, err := e.Handle(ctx, msg("w1", "m1", "human")); err != nil {
+		t.Fatal(err)
+	}
+	deskRec.await(t, 1, 5*time.Second) // the case
+	if _, err := e.HandleAgent(ctx, core.AgentMessage{About: msg("w1", "", "").Key, ID: "a1", Agent: "Ana", Text: "Hello!"}); err != nil {
+		t.Fatal(err)
+	}
+	d.Notify()
+	notes := deskRec.await(t, 1, 5*time.Second)
+	if notes[0].Kind != core.ReplyNote || !strings.Contains(notes[0].Text, "45015") || !strings.Contains(notes[0].Text, "Hello!") {
+		t.Fatalf("note = %+v", notes[0])
+	}
+	if dls, _ := st.DeadLetters(ctx, 10); len(dls) != 1 {
+		t.Fatalf("dead letters = %d, want 1", len(dls))
+	}
+}
+
+func TestReplyDisplayText(t *testing.T) {
+	if got := (core.Reply{From: core.AuthorAgent, AgentName: "Ana", Text: "hi"}).DisplayText(); got != "Ana: hi" {
+		t.Fatal(got)
+	}
+	if got := (core.Reply{From: core.AuthorBot, Text: "hi"}).DisplayText(); got != "hi" {
+		t.Fatal(got)
+	}
 }

@@ -128,3 +128,13 @@ type Turn struct {
 	// QuickReplies offered with a bot turn, so a reloaded chat can show them.
 	QuickReplies []string `json:"quick_replies,omitempty"`
 }
+
+// DisplayText is the text to show the customer on platforms that cannot
+// show an author name: agent replies are prefixed with the agent's name
+// ("Ana: …"); other replies are Text unchanged.
+func (r Reply) DisplayText() string {
+	if r.From == AuthorAgent && r.AgentName != "" {
+		return r.AgentName + ": " + r.Text
+	}
+	return r.Text
+}

@@ -34,6 +34,9 @@ type DispatcherOptions struct {
 	ScanLimit int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnDeadLetter, if set, is called after an entry was moved to the dead
+	// letters (e.g. Engine.NoteUndelivered, to tell the agents).
+	OnDeadLetter func(ctx context.Context, r Reply, reason string) error
 }
 
 // Dispatcher sends outbox entries through the Sender of their platform. It
@@ -274,6 +277,7 @@ func (d *Dispatcher) sendOne(ctx, runCtx context.Context, e OutboxEntry) bool {
 			log.ErrorContext(ctx, "outbox: dead-letter failed", "err", derr)
 			return false
 		}
+		d.deadLettered(ctx, log, r, err.Error())
 		return true
 	case errors.As(err, &se) && se.RetryAfter > 0:
 		d.opts.Metrics.sendError(platform, "rate_limited", elapsed)
@@ -290,13 +294,24 @@ func (d *Dispatcher) sendOne(ctx, runCtx context.Context, e OutboxEntry) bool {
 		log.WarnContext(ctx, "outbox: "+reason)
 		if derr := d.store.DeadLetter(ctx, e.Seq, reason, now); derr != nil && !errors.Is(derr, ErrNotFound) {
 			log.ErrorContext(ctx, "outbox: dead-letter failed", "err", derr)
+			return false
 		}
+		d.deadLettered(ctx, log, r, reason)
 		return false
 	}
 	next := now.Add(d.Backoff(attempts))
 	log.InfoContext(ctx, "outbox: send failed, will retry", "attempt", attempts, "next", next, "err", err)
 	d.retry(ctx, log, e, attempts, next, err)
 	return false
+}
+
+func (d *Dispatcher) deadLettered(ctx context.Context, log *slog.Logger, r Reply, reason string) {
+	if d.opts.OnDeadLetter == nil {
+		return
+	}
+	if err := d.opts.OnDeadLetter(ctx, r, reason); err != nil {
+		log.ErrorContext(ctx, "outbox: dead-letter hook failed", "err", err)
+	}
 }
 
 func (d *Dispatcher) retry(ctx context.Context, log *slog.Logger, e OutboxEntry, attempts int, next time.Time, cause error) {

@@ -78,7 +78,7 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		return &core.SendError{Platform: Platform, Permanent: true,
 			Err: fmt.Errorf("reply %s: %q is not a channel id", r.ID, r.Key.Chat)}
 	}
-	parts := split(r.Text, MaxTextLen)
+	parts := split(r.DisplayText(), MaxTextLen)
 	if len(parts) == 0 {
 		return &core.SendError{Platform: Platform, Permanent: true, Err: fmt.Errorf("reply %s has no text", r.ID)}
 	}

@@ -64,7 +64,7 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		return &core.SendError{Platform: Platform, Permanent: true,
 			Err: fmt.Errorf("reply %s: chat %q is not a Telegram chat id", r.ID, r.Key.Chat)}
 	}
-	parts := split(r.Text, MaxTextLen, utf16Len)
+	parts := split(r.DisplayText(), MaxTextLen, utf16Len)
 	if len(parts) == 0 {
 		return &core.SendError{Platform: Platform, Permanent: true, Err: fmt.Errorf("reply %s has no text", r.ID)}
 	}

@@ -20,7 +20,7 @@ const paragraph = "\n\n"
 // newlines, quick replies as a numbered list the customer may answer with
 // the number.
 func renderText(r core.Reply) string {
-	text := strings.TrimSpace(strings.ReplaceAll(r.Text, "\r\n", "\n"))
+	text := strings.TrimSpace(strings.ReplaceAll(r.DisplayText(), "\r\n", "\n"))
 	if len(r.QuickReplies) == 0 {
 		return text
 	}
