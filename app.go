@@ -135,12 +135,12 @@ func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 func (rt *runtime) dispatcher(metrics *core.Metrics, eng *core.Engine, senders ...core.Sender) *core.Dispatcher {
 	return core.NewDispatcher(rt.store, senders, core.DispatcherOptions{
 		OnDeadLetter: eng.NoteUndelivered,
-		Logger:      rt.log,
-		Metrics:     metrics,
-		Workers:     rt.cfg.Outbox.Workers,
-		MaxAttempts: rt.cfg.Outbox.MaxAttempts,
-		BaseBackoff: rt.cfg.Outbox.BaseBackoff,
-		MaxBackoff:  rt.cfg.Outbox.MaxBackoff,
+		Logger:       rt.log,
+		Metrics:      metrics,
+		Workers:      rt.cfg.Outbox.Workers,
+		MaxAttempts:  rt.cfg.Outbox.MaxAttempts,
+		BaseBackoff:  rt.cfg.Outbox.BaseBackoff,
+		MaxBackoff:   rt.cfg.Outbox.MaxBackoff,
 	})
 }
 

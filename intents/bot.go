@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Bot is a validated bot definition: everything the bot owner wrote in the
@@ -24,6 +25,24 @@ type Bot struct {
 	// Handoff is said when a conversation is handed to a human; it may be
 	// empty.
 	Handoff Localized
+	// SessionTimeout is settings.session_timeout (default 30m): a customer
+	// who writes again after longer than this starts afresh (slots and the
+	// active flow are forgotten). 0 means never.
+	SessionTimeout time.Duration
+	// Location is settings.time_zone (default UTC): relative dates such as
+	// "tomorrow" are computed in it.
+	Location *time.Location
+	// DayFirst is settings.date_order: dmy; 3/12 is then 3 December.
+	DayFirst bool
+	// Entities are the entity types by name: the built-ins and the
+	// owner's list and regex entities.
+	Entities map[string]*Entity
+	// Flows in file order, then in the order written.
+	Flows []Flow
+	// Messages are the top-level responses: texts for moments the bot
+	// speaks on its own (see the Msg constants); keys not given use
+	// built-in English and Chinese texts.
+	Messages map[string]Localized
 
 	files    []string
 	warnings []Problem

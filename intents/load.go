@@ -148,8 +148,8 @@ func (l *loader) parseFile(file string, data []byte) {
 
 // Keys allowed in each kind of mapping.
 var (
-	topKeys      = []string{"settings", "intents", "faq", "fallback", "handoff"}
-	settingsKeys = []string{"default_language"}
+	topKeys      = []string{"settings", "intents", "faq", "fallback", "handoff", "entities", "flows", "responses"}
+	settingsKeys = []string{"default_language", "session_timeout", "time_zone", "date_order"}
 	intentKeys   = []string{"name", "examples", "responses", "quick_replies", "handoff"}
 	faqKeys      = []string{"id", "questions", "answer", "quick_replies"}
 )
@@ -185,19 +185,31 @@ func (p *fileParser) document(root *yaml.Node) {
 		case "handoff":
 			msgs, lines := p.templatesAt(kv.val, "handoff")
 			p.l.addMessages(p.file, "handoff", p.l.handoffPos, p.l.bot.Handoff, msgs, lines)
+		case "entities":
+			p.entities(kv.val)
+		case "flows":
+			for i, n := range p.list(kv.val, "flows") {
+				p.flow(n, i)
+			}
+		case "responses":
+			p.responses(kv.val)
 		}
 	}
 }
 
 func (p *fileParser) settings(n *yaml.Node) {
 	for _, kv := range p.mapping(n, "settings", settingsKeys) {
-		if kv.key == "default_language" {
-			s, ok := p.text(kv.val, "settings.default_language")
-			if ok {
-				if lang, ok := p.language(kv.val, s); ok {
-					p.l.setDefaultLanguage(p.file, kv.val.Line, lang)
-				}
+		s, ok := p.text(kv.val, "settings."+kv.key)
+		if !ok {
+			continue
+		}
+		switch kv.key {
+		case "default_language":
+			if lang, ok := p.language(kv.val, s); ok {
+				p.l.setDefaultLanguage(p.file, kv.val.Line, lang)
 			}
+		default:
+			p.setting(kv.key, kv.val, s)
 		}
 	}
 }

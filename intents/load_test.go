@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func TestLoadSample(t *testing.T) {
@@ -19,7 +20,7 @@ func TestLoadSample(t *testing.T) {
 	if w := bot.Warnings(); len(w) != 0 {
 		t.Errorf("sample bot has warnings: %v", w)
 	}
-	if got, want := bot.Files(), []string{"faq.yaml", "shop.yaml"}; !slices.Equal(got, want) {
+	if got, want := bot.Files(), []string{"faq.yaml", "flows.yaml", "shop.yaml"}; !slices.Equal(got, want) {
 		t.Errorf("Files() = %v, want %v", got, want)
 	}
 	if bot.DefaultLanguage != "en" {
@@ -28,7 +29,8 @@ func TestLoadSample(t *testing.T) {
 	if got, want := bot.Languages(), []string{"en", "zh"}; !slices.Equal(got, want) {
 		t.Errorf("Languages() = %v, want %v", got, want)
 	}
-	wantIntents := []string{"greeting", "opening_hours", "order_status", "returns_policy", "talk_to_human", "thanks", "goodbye"}
+	wantIntents := []string{"greeting", "opening_hours", "order_status", "returns_policy", "return_request", "change_address",
+		"talk_to_human", "thanks", "goodbye"}
 	var names []string
 	for _, in := range bot.Intents {
 		names = append(names, in.Name)
@@ -53,8 +55,21 @@ func TestLoadSample(t *testing.T) {
 		t.Errorf("talk_to_human: handoff %v, %d responses, bot handoff %d languages; want a handoff intent using the bot's handoff message",
 			human.Handoff, len(human.Responses), len(bot.Handoff))
 	}
-	if got := bot.Intents[0].Pos; got != (Pos{"shop.yaml", 20}) {
-		t.Errorf("greeting at %v, want shop.yaml:20", got)
+	if got := bot.Intents[0].Pos; got != (Pos{"shop.yaml", 24}) {
+		t.Errorf("greeting at %v, want shop.yaml:24", got)
+	}
+	var flows []string
+	for _, f := range bot.Flows {
+		flows = append(flows, f.Name)
+		if bot.flowFor(f.Intent) != &bot.Flows[len(flows)-1] {
+			t.Errorf("flow %s: its intent %q does not start it", f.Name, f.Intent)
+		}
+	}
+	if want := []string{"order_status", "return_request", "change_address"}; !slices.Equal(flows, want) {
+		t.Errorf("flows = %v, want %v", flows, want)
+	}
+	if bot.SessionTimeout != 30*time.Minute || bot.Location.String() != "Europe/Berlin" || bot.DayFirst {
+		t.Errorf("settings: session timeout %v, zone %v, day first %v", bot.SessionTimeout, bot.Location, bot.DayFirst)
 	}
 }
 
@@ -241,7 +256,7 @@ func TestLoadDirNamesOSPaths(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadDir(.): %v", err)
 	}
-	if got := bot.Files(); !slices.Equal(got, []string{"faq.yaml", "shop.yaml"}) {
+	if got := bot.Files(); !slices.Equal(got, []string{"faq.yaml", "flows.yaml", "shop.yaml"}) {
 		t.Errorf("LoadDir(.) files = %v", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+	"text/template/parse"
 )
 
 // Data is what a response template sees: {{.UserName}}, {{.Slots.order_id}},
@@ -24,6 +25,7 @@ type Data struct {
 type Template struct {
 	src  string
 	tmpl *template.Template
+	pos  Pos // where the bot file defines it; zero for ParseTemplate
 }
 
 // ParseTemplate parses src as a response template. It returns an error when
@@ -43,6 +45,88 @@ func ParseTemplate(src string) (*Template, error) {
 
 // Source returns the template text as written.
 func (t *Template) Source() string { return t.src }
+
+// Pos returns where the template is defined in the bot files (the zero Pos
+// for templates made with ParseTemplate).
+func (t *Template) Pos() Pos { return t.pos }
+
+// SlotRefs returns the slot names the template reads, as {{.Slots.name}} or
+// {{index .Slots "name"}}, in order of appearance, without duplicates. A
+// template that reads .Slots in another way (ranges over it, passes it to a
+// function) has refs it cannot list; dynamic is then true.
+func (t *Template) SlotRefs() (refs []string, dynamic bool) {
+	seen := map[string]bool{}
+	add := func(name string) {
+		if !seen[name] {
+			seen[name] = true
+			refs = append(refs, name)
+		}
+	}
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Cmds {
+				walk(c)
+			}
+		case *parse.CommandNode:
+			if len(n.Args) >= 3 {
+				if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" {
+					if f, ok := n.Args[1].(*parse.FieldNode); ok && len(f.Ident) == 1 && f.Ident[0] == "Slots" {
+						if s, ok := n.Args[2].(*parse.StringNode); ok {
+							add(s.Text)
+							for _, a := range n.Args[3:] {
+								walk(a)
+							}
+							return
+						}
+					}
+				}
+			}
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.FieldNode:
+			if len(n.Ident) >= 2 && n.Ident[0] == "Slots" {
+				add(n.Ident[1])
+			} else if len(n.Ident) == 1 && n.Ident[0] == "Slots" {
+				dynamic = true
+			}
+		case *parse.ChainNode:
+			walk(n.Node)
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TemplateNode:
+			walk(n.Pipe)
+		}
+	}
+	if t.tmpl.Tree != nil {
+		walk(t.tmpl.Tree.Root)
+	}
+	return refs, dynamic
+}
 
 // maxOutput bounds what one template may render.
 const maxOutput = 64 << 10

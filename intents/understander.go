@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/switchboard-gw/switchboard/core"
 	"github.com/switchboard-gw/switchboard/intents/nlu"
+	"github.com/switchboard-gw/switchboard/intents/sentiment"
 )
 
 // HandoffReasonAsked is Decision.HandoffReason when the customer asked for a
@@ -38,6 +40,9 @@ type Options struct {
 	// DefaultLanguage overrides the bot's settings.default_language; "" and
 	// "auto" keep the bot's.
 	DefaultLanguage string
+	// HTTPClient calls the flows' actions; nil means a client of its own.
+	// Each call is bounded by the action's timeout.
+	HTTPClient *http.Client
 }
 
 // Understander answers customer messages from a Bot: it classifies the text
@@ -54,6 +59,10 @@ type Understander struct {
 	seed        int64
 	log         *slog.Logger
 	examples    map[string]int // per language
+	defaults    map[string]Localized
+	client      *http.Client
+	cancelWords map[string]bool
+	retryWords  map[string]bool
 }
 
 // answer is what the bot says for one classifier label.
@@ -93,7 +102,12 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 		seed:        opts.Seed,
 		log:         log,
 		examples:    map[string]int{},
+		client:      opts.HTTPClient,
 	}
+	if u.client == nil {
+		u.client = &http.Client{}
+	}
+	u.initMessages()
 	if d := strings.ToLower(strings.TrimSpace(opts.DefaultLanguage)); d != "" && d != "auto" {
 		u.defaultLang = d
 	}
@@ -109,8 +123,8 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 	}
 	for _, in := range bot.Intents {
 		responses := in.Responses
-		if len(responses) == 0 {
-			responses = bot.Handoff // validation allows this only for handoff intents
+		if len(responses) == 0 && in.Handoff {
+			responses = bot.Handoff // validation allows no responses only for these and flow intents
 		}
 		u.answers[in.Name] = answer{responses, in.QuickReplies, in.Handoff}
 		add(in.Name, in.Examples)
@@ -150,87 +164,91 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 func (u *Understander) Threshold() float64 { return u.threshold }
 
 // Report describes the trained bot in a few lines, for `switchboard check`
-// and logs: intents, FAQ entries, examples per language, threshold and how it
-// was picked.
+// and logs: intents, FAQ entries, examples per language, flows, entity
+// types, session timeout, time zone, threshold and how it was picked.
 func (u *Understander) Report() string {
 	var langs []string
 	for _, l := range sortedKeys(u.examples) {
 		langs = append(langs, fmt.Sprintf("%s %d", l, u.examples[l]))
 	}
-	return fmt.Sprintf("intents: %d, faq entries: %d, examples: %s, default language: %s\nconfidence threshold: %.3f (%s)",
-		len(u.bot.Intents), len(u.bot.FAQs), strings.Join(langs, ", "), u.defaultLang, u.threshold, u.how)
+	return fmt.Sprintf("intents: %d, faq entries: %d, examples: %s, default language: %s\nflows: %d, entity types: %d, session timeout: %s, time zone: %s\nconfidence threshold: %.3f (%s)",
+		len(u.bot.Intents), len(u.bot.FAQs), strings.Join(langs, ", "), u.defaultLang,
+		len(u.bot.Flows), len(u.bot.Entities), u.bot.SessionTimeout, u.bot.Location, u.threshold, u.how)
 }
 
-// Understand classifies in.Text and decides the answer:
+// Understand decides the answer to one message. Outside a flow it
+// classifies in.Text:
 //
 //   - top probability below Threshold (or no text): the fallback response,
 //     Fallback true, State.Fallbacks incremented, Intent empty;
 //   - otherwise the intent's response or the FAQ's answer, Intent set to the
 //     intent name or "faq:<id>", State.Fallbacks reset, State.LastIntent set;
 //     an intent with handoff: true also sets Handoff and HandoffReason
-//     HandoffReasonAsked.
+//     HandoffReasonAsked; an intent that starts a flow says its responses
+//     (if any), fills the flow's slots from the message and asks for the
+//     first missing one (State.Flow, State.FlowSlot).
 //
-// The customer's language is in.Language if set, else detected from the text,
-// else State.Language, else the default language; it is stored in
-// State.Language. Replies are in that language when the answer has it, else
-// in the default language (Decision.Language says which). State.UserName is
-// set from in.UserName when given. Turns and LastSeen are left to the caller.
+// Inside a flow the message is first read as the answer to the pending
+// slot; "cancel"/"取消" ends the flow, a new value for another slot
+// replaces the old one, an FAQ or another intent is answered and the slot
+// asked for again, and an answer that gives no valid value is a failed
+// attempt (State.Attempts): the reprompt, or after the flow's max_attempts
+// a handoff (HandoffReason names the flow and slot) or an exit. When every
+// slot is filled the flow answers with its response or calls its action.
+// Slots stay in State.Slots until the next flow that uses them starts or
+// the session times out (settings.session_timeout, measured from
+// State.LastSeen to in.Now), which also ends the active flow. A flow that a
+// reload removed ends with the flow_gone message.
+//
+// Sentiment is set on every decision (see package intents/sentiment).
+// The customer's language is in.Language if set, else detected from the
+// text when it has words, else State.Language, else the default language;
+// it is stored in State.Language. Replies are in that language when the
+// answer has it, else in the default language (Decision.Language says
+// which). State.UserName is set from in.UserName when given. Turns and
+// LastSeen are left to the caller.
 //
 // Understand returns an error only when ctx is done or a response fails to
 // render: every variant of the answer fails to execute (validation at load
-// time catches most such templates).
+// time catches most such templates). A failing action is not an error: the
+// customer gets the action's error response.
 func (u *Understander) Understand(ctx context.Context, in core.Input) (core.Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return core.Decision{}, fmt.Errorf("intents: understand: %w", err)
 	}
-	st := in.State.Clone()
+	t := &turn{u: u, ctx: ctx, in: in, st: in.State.Clone(), rng: u.rng(in)}
 	if in.UserName != "" {
-		st.UserName = in.UserName
+		t.st.UserName = in.UserName
 	}
-	lang := u.language(in)
-	st.Language = lang
-	data := Data{UserName: st.UserName, Slots: st.Slots}
-	rng := u.rng(in)
-
-	label, prob := "", 0.0
-	if strings.TrimSpace(in.Text) != "" {
-		top := u.model.Predict(in.Text)[0]
-		label, prob = top.Label, top.Prob
-	}
-	if label == "" || prob < u.threshold {
-		u.log.Debug("intents: fallback", "best", label, "confidence", prob, "language", lang)
-		text, replyLang, err := u.bot.Fallback.Render(rng, lang, u.defaultLang, data)
-		if err != nil {
-			return core.Decision{}, fmt.Errorf("intents: fallback: %w", err)
+	t.lang = u.language(in)
+	t.st.Language = t.lang
+	if err := t.run(); err != nil {
+		if ctx.Err() != nil {
+			return core.Decision{}, fmt.Errorf("intents: understand: %w", ctx.Err())
 		}
-		st.Fallbacks++
-		return core.Decision{
-			Language: replyLang,
-			Replies:  []core.ReplyText{{Text: text}},
-			State:    st,
-			Fallback: true,
-		}, nil
+		return core.Decision{}, fmt.Errorf("intents: %w", err)
 	}
-
-	a := u.answers[label]
-	text, replyLang, err := a.responses.Render(rng, lang, u.defaultLang, data)
-	if err != nil {
-		return core.Decision{}, fmt.Errorf("intents: %s: %w", label, err)
+	d := t.d
+	d.Replies = t.replies
+	d.State = t.st
+	d.Sentiment = sentiment.Score(in.Text)
+	if d.Language == "" {
+		d.Language = t.lang
 	}
-	st.Fallbacks = 0
-	st.LastIntent = label
-	d := core.Decision{
-		Intent:     label,
-		Confidence: prob,
-		Language:   replyLang,
-		Replies:    []core.ReplyText{{Text: text, QuickReplies: lookupStrings(a.quickReplies, replyLang)}},
-		State:      st,
-	}
-	if a.handoff {
-		d.Handoff, d.HandoffReason = true, HandoffReasonAsked
-	}
-	u.log.Debug("intents: understood", "intent", label, "confidence", prob, "language", replyLang)
 	return d, nil
+}
+
+// classify returns the best label for text and its probability, or "" when
+// it is below the threshold.
+func (u *Understander) classify(text string) (string, float64) {
+	if strings.TrimSpace(text) == "" {
+		return "", 0
+	}
+	top := u.model.Predict(text)[0]
+	if top.Prob < u.threshold {
+		return "", top.Prob
+	}
+	return top.Label, top.Prob
 }
 
 // HandoffReply renders the bot's handoff message (top-level handoff:) for the
@@ -254,13 +272,34 @@ func (u *Understander) language(in core.Input) string {
 	if l := strings.ToLower(strings.TrimSpace(in.Language)); l != "" {
 		return l
 	}
-	if hasLetters(in.Text) {
+	if hasWords(in.Text) || in.State.Language == "" && hasLetters(in.Text) {
 		return nlu.DetectLanguage(in.Text)
 	}
 	if in.State.Language != "" {
 		return in.State.Language
 	}
 	return u.defaultLang
+}
+
+// hasWords reports whether s has a CJK character or a word of three or
+// more letters: "AB123456" or "ok" do not change the conversation's language.
+func hasWords(s string) bool {
+	for _, tok := range nlu.Tokens(s) {
+		letters := 0
+		for _, r := range tok {
+			if unicode.Is(unicode.Han, r) {
+				return true
+			}
+			if !unicode.IsLetter(r) {
+				letters = -100
+			}
+			letters++
+		}
+		if letters >= 3 {
+			return true
+		}
+	}
+	return false
 }
 
 func hasLetters(s string) bool {
@@ -281,16 +320,6 @@ func (u *Understander) rng(in core.Input) *rand.Rand {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s\x00%d\x00%d", in.Text, in.State.Turns, in.State.Fallbacks)
 	return rand.New(rand.NewPCG(uint64(u.seed), h.Sum64()))
-}
-
-// Notice implements core.Notices: the bot owner's text for a moment the
-// engine decides itself. Today the bot file can define the handoff message
-// (top-level handoff:); the other notices use core's built-in texts.
-func (u *Understander) Notice(kind string, in core.Input) (core.ReplyText, bool) {
-	if kind == core.NoticeHandoff {
-		return u.HandoffReply(in)
-	}
-	return core.ReplyText{}, false
 }
 
 var _ core.Notices = (*Understander)(nil)

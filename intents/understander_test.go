@@ -42,8 +42,10 @@ func TestUnderstandSample(t *testing.T) {
 		{text: "When do you close on Saturday?", intent: "opening_hours", lang: "en", reply: "Saturday 10:00–14:00"},
 		{text: "我的快递到哪了", intent: "order_status", lang: "zh", reply: "订单号"},
 		{text: "Where is my order? It's been a week", intent: "order_status", lang: "en", reply: "order number"},
-		{text: "I'd like to return these shoes", intent: "returns_policy", lang: "en", reply: "30 days"},
-		{text: "怎么申请退货", intent: "returns_policy", lang: "zh", reply: "30 天"},
+		{text: "I'd like to return these shoes", intent: "return_request", lang: "en", reply: "order number"},
+		{text: "what is your return policy", intent: "returns_policy", lang: "en", reply: "30 days"},
+		{text: "退货政策是怎样的", intent: "returns_policy", lang: "zh", reply: "30 天"},
+		{text: "我要修改收货地址", intent: "change_address", lang: "zh", reply: "订单号"},
 		{text: "how much is shipping to france", intent: "faq:shipping_costs", lang: "en", reply: "€50"},
 		{text: "运费是多少钱", intent: "faq:shipping_costs", lang: "zh", reply: "包邮"},
 		{text: "can I pay with PayPal?", intent: "faq:payment_methods", lang: "en", reply: "PayPal"},
@@ -175,7 +177,8 @@ func TestNewOptions(t *testing.T) {
 	if u.Threshold() != 0.5 {
 		t.Errorf("Threshold = %v, want 0.5", u.Threshold())
 	}
-	for _, want := range []string{"intents: 7, faq entries: 3", "en 123, zh 121", "default language: zh", "0.500 (set in configuration)"} {
+	for _, want := range []string{"intents: 9, faq entries: 3", "en 145, zh 142", "default language: zh", "flows: 3, entity types: 11, session timeout: 30m0s, time zone: Europe/Berlin",
+		"0.500 (set in configuration)"} {
 		if !strings.Contains(u.Report(), want) {
 			t.Errorf("Report %q lacks %q", u.Report(), want)
 		}
@@ -245,10 +248,14 @@ func TestUnderstandConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			texts := []string{"hello", "你好", "where is my order", "what is the capital of peru"}
+			texts := []string{"hello", "你好", "where is my order", "what is the capital of peru", "AB123456"}
 			for j := range 50 {
-				d, err := u.Understand(t.Context(), core.Input{Text: texts[(i+j)%len(texts)]})
-				if err != nil || len(d.Replies) != 1 || d.Replies[0].Text == "" {
+				st := core.State{}
+				if j%2 == 1 {
+					st = core.State{Flow: "order_status", FlowSlot: "order_id"}
+				}
+				d, err := u.Understand(t.Context(), core.Input{Text: texts[(i+j)%len(texts)], State: st})
+				if err != nil || len(d.Replies) == 0 || d.Replies[0].Text == "" {
 					t.Errorf("Understand: %v, %v", d, err)
 					return
 				}

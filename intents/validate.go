@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -24,8 +25,11 @@ type loader struct {
 	handoffPos    map[string]Pos // per language
 	defaultPos    *Pos
 	examples      map[string]exampleOwner // normalized phrase → first owner
-	unparsed      bool                    // a file had a YAML syntax error
-	fallbackGiven bool                    // some file has a fallback key, maybe with errors
+	settingPos    map[string]Pos          // settings other than default_language
+	flowPos       map[string]Pos
+	messagePos    map[string]map[string]Pos // responses: key → language → position
+	unparsed      bool                      // a file had a YAML syntax error
+	fallbackGiven bool                      // some file has a fallback key, maybe with errors
 }
 
 type exampleOwner struct {
@@ -35,7 +39,11 @@ type exampleOwner struct {
 
 func newLoader() *loader {
 	return &loader{
-		bot:         &Bot{Fallback: Localized{}, Handoff: Localized{}},
+		bot: &Bot{Fallback: Localized{}, Handoff: Localized{}, SessionTimeout: DefaultSessionTimeout,
+			Location: time.UTC, Entities: builtinEntities(), Messages: map[string]Localized{}},
+		settingPos:  map[string]Pos{},
+		flowPos:     map[string]Pos{},
+		messagePos:  map[string]map[string]Pos{},
 		intentPos:   map[string]Pos{},
 		faqPos:      map[string]Pos{},
 		fallbackPos: map[string]Pos{},
@@ -69,6 +77,15 @@ func (l *loader) addIntent(in Intent) {
 	l.intentPos[in.Name] = in.Pos
 	l.checkExamples(in.Name, in.Pos, in.Examples)
 	l.bot.Intents = append(l.bot.Intents, in)
+}
+
+func (l *loader) addFlow(f Flow) {
+	if first, dup := l.flowPos[f.Name]; dup {
+		l.errorf(f.Pos.File, f.Pos.Line, "duplicate flow %q (first defined at %s)", f.Name, first)
+		return
+	}
+	l.flowPos[f.Name] = f.Pos
+	l.bot.Flows = append(l.bot.Flows, f)
 }
 
 func (l *loader) addFAQ(f FAQ) {
@@ -141,9 +158,10 @@ func (l *loader) finish(dir string) {
 	if len(b.Fallback) == 0 && !(l.fallbackGiven && l.hasErrors()) {
 		l.errorf(dir, 0, "no fallback response: add fallback: {%s: [\"Sorry, I didn't get that.\"]}", b.DefaultLanguage)
 	}
+	l.checkFlows()
 	for _, in := range b.Intents {
-		if in.responsesBad {
-			continue
+		if in.responsesBad || (len(in.Responses) == 0 && b.flowFor(in.Name) != nil) {
+			continue // a flow's intent may leave the talking to its flow
 		}
 		if len(in.Responses) == 0 && !(in.Handoff && len(b.Handoff) > 0) {
 			if in.Handoff {

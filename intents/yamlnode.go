@@ -169,6 +169,7 @@ func (p *fileParser) templatesAt(n *yaml.Node, ctx string) (Localized, map[strin
 				p.l.errorf(p.file, srcLines[i], "%s.%s: template: %v", ctx, kv.key, err)
 				continue
 			}
+			t.pos = Pos{p.file, srcLines[i]}
 			out[kv.language] = append(out[kv.language], t)
 		}
 	}

@@ -168,12 +168,17 @@ func buildVocabulary(docs []hashedDoc, minDF int) *vocabulary {
 type sparse struct {
 	idx []int32
 	val []float32
+	// known is the norm of the vector's known features within each
+	// non-empty block (1 when all its features are in the vocabulary),
+	// averaged over the non-empty blocks; 0 for a vector with no feature.
+	known float64
 }
 
 // vectorize returns the sublinear TF-IDF vector of d, each block L2-normalised.
 // Features outside the vocabulary are ignored.
 func (v *vocabulary) vectorize(d hashedDoc) sparse {
 	var out sparse
+	blocks := 0
 	for b := range numBlocks {
 		cols := make([]int32, 0, len(d[b]))
 		var oov []featureHash
@@ -197,6 +202,7 @@ func (v *vocabulary) vectorize(d hashedDoc) sparse {
 			sum += w * w
 			i = j
 		}
+		unknown := sum
 		for i := 0; i < len(cols); {
 			j := i + 1
 			for j < len(cols) && cols[j] == cols[i] {
@@ -209,12 +215,17 @@ func (v *vocabulary) vectorize(d hashedDoc) sparse {
 			i = j
 		}
 		if sum > 0 {
+			blocks++
+			out.known += math.Sqrt((sum - unknown) / sum)
 			inv := float32(1 / math.Sqrt(sum))
 
 			for i := start; i < len(out.val); i++ {
 				out.val[i] *= inv
 			}
 		}
+	}
+	if blocks > 0 {
+		out.known /= float64(blocks)
 	}
 	return out
 }

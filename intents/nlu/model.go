@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -231,8 +232,12 @@ func (m *Model) Predict(text string) []Prediction {
 func (m *Model) probs(text string) []float64 {
 	x := m.vocab.vectorize(m.ext.hashDoc(text))
 	z := make([]float64, m.k)
+	bs := 1.0
+	if scaleBias {
+		bs = x.known
+	}
 	for c := range m.k {
-		z[c] = float64(m.bias[c])
+		z[c] = bs * float64(m.bias[c])
 	}
 	for j, f := range x.idx {
 		v := float64(x.val[j])
@@ -261,3 +266,5 @@ func softmaxInPlace(z []float64) {
 		z[c] /= sum
 	}
 }
+
+var scaleBias = os.Getenv("NLU_SCALEBIAS") != ""

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 )
 
@@ -148,7 +150,12 @@ func fitSoftmax(ctx context.Context, xs []sparse, y []int32, k, d int, o Options
 const skipResid = 1e-4
 
 // autoSteps is the number of SGD steps aimed at when Options.Epochs is 0.
-const autoSteps = 3000
+var autoSteps = func() int {
+	if v, err := strconv.Atoi(os.Getenv("NLU_AUTOSTEPS")); err == nil {
+		return v
+	}
+	return 3000
+}()
 
 // parallelFor splits [0, n) into at most workers contiguous ranges and runs
 // fn on each, waiting for all. Small n runs inline.

@@ -22,6 +22,10 @@ const OOS = "oos"
 type Item struct {
 	Text   string
 	Labels []string
+	// Group is the dialogue the item comes from (CrossWOZ's dialog_id), or
+	// empty. Held-out splits of the training items keep a group together, so
+	// that turns of one dialogue are never on both sides.
+	Group string
 }
 
 // Dataset is an evaluation set split into train, optional val and test.
@@ -230,8 +234,10 @@ func loadCrossWOZDir(dir string) (*Dataset, error) {
 }
 
 // ParseTurns reads CrossWOZ user turns, one JSON object per line with a
-// "text" string and a "labels" list of strings (other fields ignored; blank
-// lines skipped). Labels are de-duplicated and sorted; a turn may have none.
+// "text" string, a "labels" list of strings and optionally a "dialog_id"
+// (string or number, kept as the item's Group); other fields are ignored and
+// blank lines skipped. Labels are de-duplicated and sorted; a turn may have
+// none.
 // It returns an error naming the line when a line is not such an object,
 // when it is longer than 1 MiB, or when there is no turn.
 func ParseTurns(r io.Reader) ([]Item, error) {
@@ -244,8 +250,9 @@ func ParseTurns(r io.Reader) ([]Item, error) {
 			continue
 		}
 		var turn struct {
-			Text   *string  `json:"text"`
-			Labels []string `json:"labels"`
+			Text     *string         `json:"text"`
+			Labels   []string        `json:"labels"`
+			DialogID json.RawMessage `json:"dialog_id"`
 		}
 		if err := json.Unmarshal(b, &turn); err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
@@ -260,7 +267,7 @@ func ParseTurns(r io.Reader) ([]Item, error) {
 			}
 		}
 		slices.Sort(labels)
-		items = append(items, Item{Text: *turn.Text, Labels: slices.Compact(labels)})
+		items = append(items, Item{Text: *turn.Text, Labels: slices.Compact(labels), Group: dialogID(turn.DialogID)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("after line %d: %w", len(items), err)
@@ -269,4 +276,18 @@ func ParseTurns(r io.Reader) ([]Item, error) {
 		return nil, errors.New("no turns")
 	}
 	return items, nil
+}
+
+// dialogID returns a JSON string's value or a number's text, "" for null or
+// a missing field.
+func dialogID(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
 }

@@ -91,10 +91,10 @@ func TestParseCSV(t *testing.T) {
 		wantErr string
 	}{
 		{"banking header", "text,category\nI am still waiting on my card?,card_arrival\n",
-			[]Item{{"I am still waiting on my card?", []string{"card_arrival"}}}, ""},
+			[]Item{{Text: "I am still waiting on my card?", Labels: []string{"card_arrival"}}}, ""},
 		{"label first, quotes, CRLF, BOM", "\ufefflabel,text\r\nx,\"a, \"\"b\"\"\"\r\n",
-			[]Item{{`a, "b"`, []string{"x"}}}, ""},
-		{"extra column", "id,text,intent\n1,hello,greet\n", []Item{{"hello", []string{"greet"}}}, ""},
+			[]Item{{Text: `a, "b"`, Labels: []string{"x"}}}, ""},
+		{"extra column", "id,text,intent\n1,hello,greet\n", []Item{{Text: "hello", Labels: []string{"greet"}}}, ""},
 		{"no rows", "text,label\n", nil, "no rows"},
 		{"empty label", "text,label\nhello,\n", nil, "line 2: empty label"},
 		{"ragged", "text,label\nhello\n", nil, "wrong number of fields"},
@@ -127,9 +127,11 @@ func TestParseTurns(t *testing.T) {
 		wantErr string
 	}{
 		{"crosswoz line", `{"dialog_id": "7", "turn": 0, "text": "你好", "acts": [["General", "greet", "none", "none"]], "labels": ["General+greet"]}`,
-			[]Item{{"你好", []string{"General+greet"}}}, ""},
+			[]Item{{Text: "你好", Labels: []string{"General+greet"}, Group: "7"}}, ""},
 		{"sorted, deduplicated, blank lines", "\n{\"text\": \"a\", \"labels\": [\"y\", \"x\", \"y\"]}\n\n{\"text\": \"b\", \"labels\": []}\n",
-			[]Item{{"a", []string{"x", "y"}}, {"b", []string{}}}, ""},
+			[]Item{{Text: "a", Labels: []string{"x", "y"}}, {Text: "b", Labels: []string{}}}, ""},
+		{"numeric dialog_id", `{"dialog_id": 12, "text": "b", "labels": ["x"]}`,
+			[]Item{{Text: "b", Labels: []string{"x"}, Group: "12"}}, ""},
 		{"no text", `{"labels": ["x"]}`, nil, `line 1: no "text"`},
 		{"bad json", "{\"text\": \"a\"}\n{oops", nil, "line 2"},
 		{"empty label", `{"text": "a", "labels": [""]}`, nil, "line 1: empty label"},
@@ -156,7 +158,7 @@ func TestParseTurns(t *testing.T) {
 
 func itemsEqual(a, b []Item) bool {
 	return slices.EqualFunc(a, b, func(x, y Item) bool {
-		return x.Text == y.Text && slices.Equal(x.Labels, y.Labels)
+		return x.Text == y.Text && slices.Equal(x.Labels, y.Labels) && x.Group == y.Group
 	})
 }
 
