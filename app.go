@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-gw/switchboard/core"
 	"github.com/switchboard-gw/switchboard/intents"
 	"github.com/switchboard-gw/switchboard/internal/config"
+	"github.com/switchboard-gw/switchboard/internal/failpoint"
 	"github.com/switchboard-gw/switchboard/store/bolt"
 )
 
@@ -69,6 +70,7 @@ func loadBot(cfg *config.Config, log *slog.Logger) (*intents.Bot, string, error)
 
 // runtime is what serve and chat share: the trained bot, the store, the engine.
 type runtime struct {
+	fail    *failpoint.Set // crash-test kill points; nil in normal runs
 	cfg     *config.Config
 	log     *slog.Logger
 	bot     *intents.Bot
@@ -99,7 +101,15 @@ func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ru
 	if err != nil {
 		return nil, err
 	}
-	return &runtime{cfg: cfg, log: log, bot: bot, botFrom: from, u: u, store: st}, nil
+	fail, err := failpoint.Parse(os.Getenv(failpoint.EnvVar))
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("%s: %w", failpoint.EnvVar, err)
+	}
+	if fail.Enabled() {
+		log.Warn("failpoints enabled: this process will kill itself at random points (crash testing)", "spec", os.Getenv(failpoint.EnvVar))
+	}
+	return &runtime{fail: fail, cfg: cfg, log: log, bot: bot, botFrom: from, u: u, store: st}, nil
 }
 
 func (rt *runtime) close() error {
@@ -119,10 +129,11 @@ func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 		handoff.DeskPlatform, handoff.DeskChat = "slack", rt.cfg.Slack.SupportChannel
 	}
 	return core.NewEngine(rt.store, rt.u, core.EngineOptions{
-		Logger:  rt.log,
-		Metrics: metrics,
-		Notify:  notify,
-		Handoff: handoff,
+		Logger:    rt.log,
+		Metrics:   metrics,
+		Notify:    notify,
+		Handoff:   handoff,
+		Failpoint: rt.fail.Hit,
 		DedupeTTL: map[string]time.Duration{
 			"web": rt.cfg.Store.DedupeTTL, "terminal": rt.cfg.Store.DedupeTTL,
 			"slack": rt.cfg.Store.DedupeTTL, "telegram": rt.cfg.Store.DedupeTTL,
@@ -135,6 +146,7 @@ func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 func (rt *runtime) dispatcher(metrics *core.Metrics, eng *core.Engine, senders ...core.Sender) *core.Dispatcher {
 	return core.NewDispatcher(rt.store, senders, core.DispatcherOptions{
 		OnDeadLetter: eng.NoteUndelivered,
+		Failpoint:    rt.fail.Hit,
 		Logger:       rt.log,
 		Metrics:      metrics,
 		Workers:      rt.cfg.Outbox.Workers,

@@ -35,6 +35,11 @@ type EngineOptions struct {
 	Now func() time.Time
 	// Handoff are the rules for handing conversations to a human.
 	Handoff HandoffOptions
+	// Failpoint, if set, is called at named points of the pipeline so that
+	// crash tests can kill the process exactly there: "engine.before-commit"
+	// (decided, nothing written) and "engine.after-commit" (durable, the
+	// platform not yet acknowledged).
+	Failpoint func(name string)
 }
 
 // Result is what Handle did with a message.
@@ -210,12 +215,14 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 		c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorBot, Text: r.Text, At: now, Intent: d.Intent, QuickReplies: r.QuickReplies})
 		c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
 	}
+	e.failpoint("engine.before-commit")
 	if err := e.store.Commit(ctx, c); err != nil {
 		if errors.Is(err, ErrDuplicate) || errors.Is(err, ErrConflict) {
 			return Result{}, err
 		}
 		return Result{}, fmt.Errorf("engine: commit %s: %w", m.Key, err)
 	}
+	e.failpoint("engine.after-commit")
 	// Replies to the customer, in outbox order (notices included).
 	var all []Reply
 	for _, o := range c.Outbox {
@@ -271,6 +278,12 @@ func (h HandoffOptions) caseTurns() int {
 		return h.CaseTurns
 	}
 	return 10
+}
+
+func (e *Engine) failpoint(name string) {
+	if e.opts.Failpoint != nil {
+		e.opts.Failpoint(name)
+	}
 }
 
 func (e *Engine) dedupeTTL(platform string) time.Duration {

@@ -37,6 +37,9 @@ type DispatcherOptions struct {
 	// OnDeadLetter, if set, is called after an entry was moved to the dead
 	// letters (e.g. Engine.NoteUndelivered, to tell the agents).
 	OnDeadLetter func(ctx context.Context, r Reply, reason string) error
+	// Failpoint, if set, is called at "outbox.after-send" (the platform
+	// accepted the reply, its entry is not yet deleted) for crash tests.
+	Failpoint func(name string)
 }
 
 // Dispatcher sends outbox entries through the Sender of their platform. It
@@ -256,6 +259,9 @@ func (d *Dispatcher) sendOne(ctx, runCtx context.Context, e OutboxEntry) bool {
 	elapsed := time.Since(start)
 	log := d.log.With("platform", platform, "seq", e.Seq, "reply_id", r.ID)
 	if err == nil {
+		if d.opts.Failpoint != nil {
+			d.opts.Failpoint("outbox.after-send")
+		}
 		d.opts.Metrics.sent(platform, elapsed)
 		if cerr := d.store.CompleteOutbox(ctx, e.Seq); cerr != nil {
 			// The reply went out but stays in the outbox: it may be sent
