@@ -75,8 +75,12 @@ type runtime struct {
 	log     *slog.Logger
 	bot     *intents.Bot
 	botFrom string
-	u       *intents.Understander
-	store   *bolt.Store
+	u       *intents.Understander // the bot as trained at start-up
+	// answer is what the engine asks: a Reloader over u when the bot comes
+	// from a directory (hot reload), u itself for the embedded sample.
+	answer   core.Understander
+	reloader *intents.Reloader
+	store    *bolt.Store
 }
 
 // openRuntime loads the bot, trains the classifier and opens the store.
@@ -87,12 +91,8 @@ func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ru
 		return nil, fmt.Errorf("load bot from %s: %w", from, err)
 	}
 	start := time.Now()
-	u, err := intents.New(ctx, bot, intents.Options{
-		Logger:              log,
-		Seed:                cfg.Bot.Seed,
-		ConfidenceThreshold: cfg.Bot.ConfidenceThreshold,
-		DefaultLanguage:     cfg.Bot.Language,
-	})
+	iopts := intentsOptions(cfg, log)
+	u, err := intents.New(ctx, bot, iopts)
 	if err != nil {
 		return nil, fmt.Errorf("train bot from %s: %w", from, err)
 	}
@@ -109,26 +109,47 @@ func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ru
 	if fail.Enabled() {
 		log.Warn("failpoints enabled: this process will kill itself at random points (crash testing)", "spec", os.Getenv(failpoint.EnvVar))
 	}
-	return &runtime{fail: fail, cfg: cfg, log: log, bot: bot, botFrom: from, u: u, store: st}, nil
+	rt := &runtime{fail: fail, cfg: cfg, log: log, bot: bot, botFrom: from, u: u, answer: u, store: st}
+	if from == cfg.Bot.Intents {
+		rt.reloader = intents.NewReloader(u, cfg.Bot.Intents, iopts)
+		rt.answer = rt.reloader
+	}
+	return rt, nil
 }
 
 func (rt *runtime) close() error {
 	return rt.store.Close()
 }
 
-// engine builds the core.Engine over the runtime's store.
-func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
-	h := rt.cfg.Handoff
+// intentsOptions are the bot's training options from config.
+func intentsOptions(cfg *config.Config, log *slog.Logger) intents.Options {
+	return intents.Options{
+		Logger:              log,
+		Seed:                cfg.Bot.Seed,
+		ConfidenceThreshold: cfg.Bot.ConfidenceThreshold,
+		DefaultLanguage:     cfg.Bot.Language,
+	}
+}
+
+// handoffOptions are the engine's handoff rules from config.
+func handoffOptions(cfg *config.Config) core.HandoffOptions {
+	h := cfg.Handoff
 	handoff := core.HandoffOptions{
 		AfterFallbacks:      h.AfterFallbacks,
 		OnNegativeSentiment: h.OnNegativeSentiment,
 		IdleReturn:          h.IdleReturn,
 		UnassignedAlert:     h.UnassignedAlert,
 	}
-	if rt.cfg.Slack.Enabled && rt.cfg.Slack.SupportChannel != "" {
-		handoff.DeskPlatform, handoff.DeskChat = "slack", rt.cfg.Slack.SupportChannel
+	if cfg.Slack.Enabled && cfg.Slack.SupportChannel != "" {
+		handoff.DeskPlatform, handoff.DeskChat = "slack", cfg.Slack.SupportChannel
 	}
-	return core.NewEngine(rt.store, rt.u, core.EngineOptions{
+	return handoff
+}
+
+// engine builds the core.Engine over the runtime's store.
+func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
+	handoff := handoffOptions(rt.cfg)
+	return core.NewEngine(rt.store, rt.answer, core.EngineOptions{
 		Logger:    rt.log,
 		Metrics:   metrics,
 		Notify:    notify,

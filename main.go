@@ -56,6 +56,7 @@ Run "switchboard serve" and open http://localhost:8080 to talk to the sample bot
 		newChatCmd(),
 		newCheckCmd(),
 		newEvalCmd(),
+		newTestCmd(),
 		newBackupCmd(),
 		newCompactCmd(),
 		newVersionCmd(),

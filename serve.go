@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/intents"
 	"github.com/switchboard-gw/switchboard/internal/config"
 )
 
@@ -125,6 +128,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	})
 	wg.Go(func() { expireLoop(bg, rt.store, log) })
 	wg.Go(func() { sweepLoop(bg, engine, log) })
+	if rt.reloader != nil {
+		wg.Go(func() {
+			if err := rt.reloader.Watch(bg); err != nil && bg.Err() == nil {
+				log.Error("watching the bot directory stopped; edits need a restart or SIGHUP", "dir", cfg.Bot.Intents, "err", err)
+			}
+		})
+		wg.Go(func() { reloadOnHUP(bg, rt.reloader, log) })
+	}
 	for name, run := range plats.runners {
 		wg.Go(func() {
 			if err := run(bg); err != nil && bg.Err() == nil {
@@ -243,4 +254,23 @@ func platformNames(ss []core.Sender) []string {
 		names = append(names, s.Platform())
 	}
 	return names
+}
+
+// reloadOnHUP reloads the bot on every SIGHUP until ctx ends. An invalid
+// version is logged with file:line problems and the old one keeps serving.
+func reloadOnHUP(ctx context.Context, r *intents.Reloader, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			log.Info("SIGHUP: reloading the bot")
+			if err := r.Reload(ctx); err != nil {
+				log.Warn("reload rejected; the previous bot keeps serving", "err", err)
+			}
+		}
+	}
 }

@@ -262,7 +262,7 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 	for _, k := range keys {
 		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(e.dedupeTTL(e.opts.Handoff.DeskPlatform))})
 	}
-	in := Input{State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
+	in := Input{Key: a.About, State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
 	var res AgentResult
 	cmd, rest := ParseAgentCommand(a.Text)
 	switch cmd {
@@ -389,7 +389,7 @@ func (e *Engine) sweepOne(ctx context.Context, key ConversationKey) (bool, error
 			c.SaveState = false
 			c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: key.String(), Delete: true})
 		case h.idleExpired(next.Handoff, now):
-			in := Input{State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
+			in := Input{Key: key, State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
 			e.returnToBot(&c, &next, in, id, now, fmt.Sprintf("No agent reply for %s: the conversation is back with the bot.", h.IdleReturn))
 		case h.UnassignedAlert > 0 && h.desk() && next.Handoff.Agent == "" && !next.Handoff.Reminded && now.Sub(next.Handoff.Since) >= h.UnassignedAlert:
 			next.Handoff.Reminded = true

@@ -17,6 +17,7 @@ type Understander interface {
 
 // Input is what the Understander sees of one turn.
 type Input struct {
+	Key      ConversationKey // the conversation this turn belongs to
 	Text     string
 	UserName string
 	Language string // the message's language hint, may be empty

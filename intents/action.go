@@ -32,6 +32,9 @@ type ActionRequest struct {
 	// ConversationID identifies the conversation (a random id kept in its
 	// state for the session).
 	ConversationID string `json:"conversation_id"`
+	// Conversation is where the customer is: platform, chat and user, as
+	// the gateway knows them (empty when unknown, e.g. in unit tests).
+	Conversation *ConversationRef `json:"conversation,omitempty"`
 	// RequestID is the same when one customer message causes the call
 	// twice (the engine retries a turn after a conflicting write), so the
 	// owner's service can make the action idempotent.
@@ -40,6 +43,13 @@ type ActionRequest struct {
 	UserName  string            `json:"user_name,omitempty"`
 	Slots     map[string]string `json:"slots"`
 	Timestamp time.Time         `json:"timestamp"`
+}
+
+// ConversationRef names a conversation in an ActionRequest.
+type ConversationRef struct {
+	Platform string `json:"platform"`
+	Chat     string `json:"chat"`
+	User     string `json:"user"`
 }
 
 // ActionReply is what an action answers: Text is said to the customer.
@@ -65,10 +75,13 @@ func VerifySignature(secret string, body []byte, header string) bool {
 // It returns an error (never naming the secret or the URL's query) when the
 // request fails, times out, the status is not 2xx, or the body is not a JSON
 // object with a non-empty text.
-func (u *Understander) callAction(ctx context.Context, f *Flow, st core.State, lang string) (ActionReply, error) {
+func (u *Understander) callAction(ctx context.Context, f *Flow, key core.ConversationKey, st core.State, lang string) (ActionReply, error) {
 	a := f.Action
 	req := ActionRequest{Flow: f.Name, ConversationID: st.Slots[conversationSlot], Language: lang,
 		UserName: st.UserName, Slots: map[string]string{}, Timestamp: time.Now().UTC()}
+	if key.Platform != "" {
+		req.Conversation = &ConversationRef{Platform: key.Platform, Chat: key.Chat, User: key.User}
+	}
 	for k, v := range st.Slots {
 		if !strings.HasPrefix(k, "_") {
 			req.Slots[k] = v

@@ -361,7 +361,7 @@ func (t *turn) complete(f *Flow) error {
 	t.st.FlowSlot = ""
 	said := false
 	if f.Action != nil {
-		reply, err := t.u.callAction(t.ctx, f, t.st, t.lang)
+		reply, err := t.u.callAction(t.ctx, f, t.in.Key, t.st, t.lang)
 		if err != nil {
 			if t.ctx.Err() != nil {
 				return err

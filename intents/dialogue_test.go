@@ -336,7 +336,7 @@ func TestActionWebhook(t *testing.T) {
 func TestActionErrorsNameNoSecret(t *testing.T) {
 	u := newBot(t, pizzaBot("http://127.0.0.1:1/hook?token=abc"))
 	f := u.bot.flow("pizza")
-	_, err := u.callAction(context.Background(), f, core.State{Slots: map[string]string{"size": "L"}}, "en")
+	_, err := u.callAction(context.Background(), f, core.ConversationKey{}, core.State{Slots: map[string]string{"size": "L"}}, "en")
 	if err == nil || strings.Contains(err.Error(), "token") || strings.Contains(err.Error(), "s3cret") ||
 		!strings.Contains(err.Error(), "http://127.0.0.1:1/hook") {
 		t.Errorf("error = %v", err)
