@@ -97,7 +97,10 @@ func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ru
 		return nil, fmt.Errorf("train bot from %s: %w", from, err)
 	}
 	log.Info("bot ready", "from", from, "threshold", u.Threshold(), "train_time", time.Since(start).Round(time.Millisecond))
-	st, err := bolt.Open(ctx, cfg.Store.Path, bolt.Options{Logger: log})
+	if cfg.Store.NoSync {
+		log.Warn("store: fsync disabled for a benchmark; commits are not durable")
+	}
+	st, err := bolt.Open(ctx, cfg.Store.Path, bolt.Options{Logger: log, NoSync: cfg.Store.NoSync})
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,9 @@ type Store struct {
 	Path      string        `mapstructure:"path"`
 	NATSURL   string        `mapstructure:"nats_url"`
 	DedupeTTL time.Duration `mapstructure:"dedupe_ttl"`
+	// NoSync is not a configuration key: only `switchboard bench
+	// --compare-nosync` sets it, to measure what durability costs.
+	NoSync bool `mapstructure:"-"`
 }
 
 // Bot is the answering brain.

@@ -45,6 +45,10 @@ type Options struct {
 	// turns are deleted as new ones are committed); 0 means
 	// DefaultTranscriptLimit.
 	TranscriptLimit int
+	// NoSync skips fsync: a commit is then NOT durable (a power cut loses
+	// it). It exists only so that `switchboard bench --compare-nosync` can
+	// show what durability costs; serve never sets it from configuration.
+	NoSync bool
 }
 
 func (o Options) withDefaults() Options {
@@ -112,6 +116,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		InitialMmapSize: opts.InitialMmapSize,
 		FreelistType:    bbolt.FreelistMapType,
 		NoFreelistSync:  true,
+		NoSync:          opts.NoSync,
 	})
 	if err != nil {
 		return nil, err
