@@ -51,6 +51,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/textsplit"
 )
 
 // Platform is the adapter's platform name, used in conversation keys.
@@ -77,7 +78,7 @@ type Adapter struct {
 	pub      ed25519.PublicKey
 	botID    string
 	channels map[string]bool
-	progress *progress
+	progress *textsplit.Progress
 	now      func() time.Time
 }
 
@@ -113,7 +114,7 @@ func New(ctx context.Context, cfg Config, h Handler, logger *slog.Logger) (*Adap
 
 	a := &Adapter{
 		cfg: cfg, h: h, log: logger.With("platform", Platform), session: s, pub: pub,
-		channels: make(map[string]bool), progress: newProgress(), now: time.Now,
+		channels: make(map[string]bool), progress: textsplit.NewProgress(), now: time.Now,
 	}
 	for _, c := range cfg.Channels {
 		a.channels[c] = true

@@ -30,8 +30,8 @@ func runGateway(t *testing.T, e *env) {
 // while the connection was down arrives on resume and is answered.
 func TestGatewayAnswersOnceAcrossResume(t *testing.T) {
 	h := newHarness(t)
-	e := newEnv(t, h.engine)
-	h.start(t, e.a)
+	e := newEnv(t, h.Engine)
+	h.Start(t, e.a)
 	runGateway(t, e)
 	want := discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
 	if got := e.fake.Gateway().Intents; got != int(want) {
@@ -80,5 +80,5 @@ func TestGatewayRetriesFirstConnection(t *testing.T) {
 	}
 	e.fake.Dispatch("MESSAGE_CREATE", fakedc.MessageCreate(fakedc.MessageSpec{ID: "1257300000000000009",
 		ChannelID: testChannel, GuildID: guild.GuildID, Author: customer, Content: "hello"}))
-	waitFor(t, 5*time.Second, "the message", func() bool { return len(h.messages()) == 1 })
+	waitFor(t, 5*time.Second, "the message", func() bool { return len(h.Messages()) == 1 })
 }

@@ -186,7 +186,7 @@ func TestInteractionResponses(t *testing.T) {
 		{"button", &stubHandler{}, func(f *fakedc.API) fakedc.Interaction {
 			return f.Press(dm, customer, "1257281150000000000", "Returns", "qr:2:Returns")
 		}, 200, 5, 1},
-		{"handle fails", &stubHandler{fail: 1, err: errors.New("disk full")},
+		{"handle fails", &stubHandler{Fail: 1, Err: errors.New("disk full")},
 			func(f *fakedc.API) fakedc.Interaction { return f.Ask(dm, customer, "hi") }, 500, 0, 1},
 	}
 	for _, tt := range tests {
@@ -196,7 +196,7 @@ func TestInteractionResponses(t *testing.T) {
 			if resp.Status != tt.status || resp.Type != tt.respType {
 				t.Fatalf("response %d type %d, want %d type %d", resp.Status, resp.Type, tt.status, tt.respType)
 			}
-			if got := len(tt.handler.messages()); got != tt.handled {
+			if got := len(tt.handler.Messages()); got != tt.handled {
 				t.Fatalf("handled %d, want %d", got, tt.handled)
 			}
 			if tt.respType == 4 {
@@ -215,8 +215,8 @@ func TestInteractionResponses(t *testing.T) {
 // as exactly one follow-up, also when the interaction is delivered twice.
 func TestAskAnsweredOnceAsFollowup(t *testing.T) {
 	h := newHarness(t)
-	e := newEnv(t, h.engine)
-	h.start(t, e.a)
+	e := newEnv(t, h.Engine)
+	h.Start(t, e.a)
 	it := e.fake.Ask(guild, customer, "what are your opening hours")
 	start := time.Now()
 	for range 2 {
@@ -241,8 +241,8 @@ func TestAskAnsweredOnceAsFollowup(t *testing.T) {
 
 func TestButtonPressAnswered(t *testing.T) {
 	h := newHarness(t)
-	e := newEnv(t, h.engine)
-	h.start(t, e.a)
+	e := newEnv(t, h.Engine)
+	h.Start(t, e.a)
 	e.deliver(t, e.fake.Press(dm, customer, "1257281150000000000", "Opening hours", "qr:0:Opening hours"))
 	waitFor(t, 5*time.Second, "the follow-up", func() bool { return len(e.fake.Sent()) == 1 })
 	if got := e.fake.Sent()[0]; got.Content != openingHours || got.Kind != "followup" {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/textsplit"
 )
 
 // Limits of Discord messages.
@@ -78,7 +78,7 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		return &core.SendError{Platform: Platform, Permanent: true,
 			Err: fmt.Errorf("reply %s: %q is not a channel id", r.ID, r.Key.Chat)}
 	}
-	parts := split(r.DisplayText(), MaxTextLen)
+	parts := textsplit.Split(r.DisplayText(), MaxTextLen, textsplit.UTF16Len)
 	if len(parts) == 0 {
 		return &core.SendError{Platform: Platform, Permanent: true, Err: fmt.Errorf("reply %s has no text", r.ID)}
 	}
@@ -98,14 +98,14 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 			}
 			a.log.InfoContext(ctx, "discord: interaction token no longer valid, sending to the channel", "reply", r.ID)
 		}
-		a.progress.forget(r.ID)
+		a.progress.Forget(r.ID)
 	}
 	return a.sendError(a.sendChannel(ctx, r, parts, comps), r, "message")
 }
 
 func (a *Adapter) sendChannel(ctx context.Context, r core.Reply, parts []string, comps []discordgo.MessageComponent) error {
 	endpoint := discordgo.EndpointChannelMessages(r.Key.Chat)
-	for i := a.progress.done(r.ID); i < len(parts); i++ {
+	for i := a.progress.Done(r.ID); i < len(parts); i++ {
 		ms := &discordgo.MessageSend{Content: parts[i], AllowedMentions: noMentions()}
 		if i == len(parts)-1 {
 			ms.Components = comps
@@ -121,15 +121,15 @@ func (a *Adapter) sendChannel(ctx context.Context, r core.Reply, parts []string,
 		if err != nil {
 			return apiError(err, "")
 		}
-		a.progress.set(r.ID, i+1, a.now())
+		a.progress.Set(r.ID, i+1, a.now())
 	}
-	a.progress.forget(r.ID)
+	a.progress.Forget(r.ID)
 	return nil
 }
 
 func (a *Adapter) sendFollowups(ctx context.Context, r core.Reply, token string, parts []string, comps []discordgo.MessageComponent) error {
 	it := &discordgo.Interaction{AppID: a.cfg.ApplicationID, Token: token}
-	for i := a.progress.done(r.ID); i < len(parts); i++ {
+	for i := a.progress.Done(r.ID); i < len(parts); i++ {
 		p := &discordgo.WebhookParams{Content: parts[i], AllowedMentions: noMentions()}
 		if i == len(parts)-1 {
 			p.Components = comps
@@ -140,9 +140,9 @@ func (a *Adapter) sendFollowups(ctx context.Context, r core.Reply, token string,
 		if err != nil {
 			return apiError(err, token)
 		}
-		a.progress.set(r.ID, i+1, a.now())
+		a.progress.Set(r.ID, i+1, a.now())
 	}
-	a.progress.forget(r.ID)
+	a.progress.Forget(r.ID)
 	return nil
 }
 
@@ -177,7 +177,7 @@ func (a *Adapter) sendError(err error, r core.Reply, what string) error {
 		}
 	}
 	if out.Permanent {
-		a.progress.forget(r.ID)
+		a.progress.Forget(r.ID)
 	}
 	return out
 }
@@ -245,95 +245,3 @@ func truncateBytes(s string, n int) string {
 	return s[:cut]
 }
 
-// utf16Len is the length of s in UTF-16 code units.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n++
-		if r >= 0x10000 {
-			n++
-		}
-	}
-	return n
-}
-
-// split cuts text into parts of at most max UTF-16 code units, on rune
-// boundaries, preferring a newline, then a space, in the second half of
-// each part. The separator at a cut is dropped; blank parts are left out.
-func split(text string, max int) []string {
-	var parts []string
-	for strings.TrimSpace(text) != "" {
-		if utf16Len(text) <= max {
-			parts = append(parts, text)
-			break
-		}
-		end, units := 0, 0
-		for end < len(text) {
-			r, size := utf8.DecodeRuneInString(text[end:])
-			u := 1
-			if r >= 0x10000 {
-				u = 2
-			}
-			if units+u > max && end > 0 {
-				break
-			}
-			units += u
-			end += size
-		}
-		cut, skip := end, 0
-		if text[end] == '\n' {
-			skip = 1
-		} else if i := strings.LastIndexByte(text[:end], '\n'); i > end/2 {
-			cut, skip = i, 1
-		} else if c := text[end]; c == ' ' || c == '\t' {
-			skip = 1
-		} else if i := strings.LastIndexAny(text[:end], " \t"); i > end/2 {
-			cut, skip = i, 1
-		}
-		if p := text[:cut]; strings.TrimSpace(p) != "" {
-			parts = append(parts, p)
-		}
-		text = text[cut+skip:]
-	}
-	return parts
-}
-
-// progress remembers how many parts of a split reply were delivered, so a
-// retry sends only the rest. It lives in memory; channel messages are also
-// protected across restarts by their nonces.
-type progress struct {
-	mu sync.Mutex
-	m  map[string]sentParts
-}
-
-type sentParts struct {
-	n  int
-	at time.Time
-}
-
-func newProgress() *progress { return &progress{m: make(map[string]sentParts)} }
-
-func (p *progress) done(id string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.m[id].n
-}
-
-func (p *progress) set(id string, n int, now time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.m) >= 10000 {
-		for k, v := range p.m {
-			if now.Sub(v.at) > 24*time.Hour {
-				delete(p.m, k)
-			}
-		}
-	}
-	p.m[id] = sentParts{n: n, at: now}
-}
-
-func (p *progress) forget(id string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.m, id)
-}

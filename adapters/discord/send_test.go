@@ -63,7 +63,7 @@ func TestResendIsDeduplicatedByNonce(t *testing.T) {
 	e := newEnv(t, nil)
 	r := channelReply("1257300000000000011.r0", "hello")
 	for range 2 {
-		e.a.progress.forget(r.ID) // a restarted process remembers nothing
+		e.a.progress.Forget(r.ID) // a restarted process remembers nothing
 		if err := e.a.Send(t.Context(), r); err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func handleGatewayMessage(t *testing.T, h *harness, file string) {
 	if !ok {
 		t.Fatalf("%s not answered", file)
 	}
-	if _, err := h.engine.Handle(t.Context(), m); err != nil {
+	if _, err := h.Engine.Handle(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -138,9 +138,9 @@ func handleGatewayMessage(t *testing.T, h *harness, file string) {
 // 429: the Dispatcher waits retry_after and the answer is delivered once.
 func TestRateLimitedAnswerDeliveredOnce(t *testing.T) {
 	h := newHarness(t)
-	e := newEnv(t, h.engine)
+	e := newEnv(t, h.Engine)
 	e.fake.Fail(fakedc.RouteMessages, 1, fakedc.Failure{Status: 429, RetryAfter: 1})
-	h.start(t, e.a)
+	h.Start(t, e.a)
 	start := time.Now()
 	handleGatewayMessage(t, h, "message_dm.json")
 	waitFor(t, 10*time.Second, "the answer", func() bool { return len(e.fake.Sent()) == 1 })
@@ -156,14 +156,14 @@ func TestRateLimitedAnswerDeliveredOnce(t *testing.T) {
 // 403: the answer becomes a dead letter.
 func TestForbiddenChannelGoesToDeadLetters(t *testing.T) {
 	h := newHarness(t)
-	e := newEnv(t, h.engine)
+	e := newEnv(t, h.Engine)
 	e.fake.FailChannel(testChannel, fakedc.Failure{Status: 403, Code: 50001, Message: "Missing Access"})
-	h.start(t, e.a)
+	h.Start(t, e.a)
 	handleGatewayMessage(t, h, "message_support_channel.json")
 	var dls []core.DeadLetter
 	waitFor(t, 5*time.Second, "the dead letter", func() bool {
 		var err error
-		dls, err = h.store.DeadLetters(t.Context(), 10)
+		dls, err = h.Store.DeadLetters(t.Context(), 10)
 		return err == nil && len(dls) == 1
 	})
 	if !strings.Contains(dls[0].Reason, "Missing Access") || e.fake.Calls(fakedc.RouteMessages) != 1 {

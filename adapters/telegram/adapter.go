@@ -50,6 +50,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/textsplit"
 )
 
 // Platform is the adapter's platform name, used in conversation keys.
@@ -82,7 +83,7 @@ type Adapter struct {
 	http     *http.Client
 	me       identity
 	secret   [sha256.Size]byte // hash of the secret token, for a constant-time compare
-	progress *progress
+	progress *textsplit.Progress
 	now      func() time.Time
 }
 
@@ -106,7 +107,7 @@ func New(ctx context.Context, cfg Config, h Handler, logger *slog.Logger) (*Adap
 		log:      logger.With("platform", Platform),
 		http:     &http.Client{},
 		secret:   sha256.Sum256([]byte(cfg.SecretToken)),
-		progress: newProgress(),
+		progress: textsplit.NewProgress(),
 		now:      time.Now,
 	}
 	cctx, cancel := context.WithTimeout(ctx, cfg.HTTPTimeout)

@@ -73,14 +73,14 @@ func TestWebhookStatus(t *testing.T) {
 		{name: "ok", secret: testSecret, body: good, want: 200, handled: 1},
 		{name: "skipped update", secret: testSecret, body: readTestdata(t, "edited_message.json"), want: 200},
 		{name: "handle fails", secret: testSecret, body: good, want: 500, handled: 1,
-			handler: &stubHandler{fail: 1, err: errors.New("disk full")}},
+			handler: &stubHandler{Fail: 1, Err: errors.New("disk full")}},
 		{name: "store closed", secret: testSecret, body: good, want: 503, handled: 1,
-			handler: &stubHandler{fail: 1, err: core.ErrClosed}},
+			handler: &stubHandler{Fail: 1, Err: core.ErrClosed}},
 		{name: "callback answered", secret: testSecret, body: readTestdata(t, "callback_query.json"), want: 200,
 			handled: 1, callback: true},
 		{name: "callback answered on failure only after retry", secret: testSecret,
 			body: readTestdata(t, "callback_query.json"), want: 500, handled: 1,
-			handler: &stubHandler{fail: 1, err: errors.New("boom")}},
+			handler: &stubHandler{Fail: 1, Err: errors.New("boom")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,7 +92,7 @@ func TestWebhookStatus(t *testing.T) {
 			if got := post(t, a, tt.secret, tt.body); got != tt.want {
 				t.Errorf("status = %d, want %d", got, tt.want)
 			}
-			if got := len(h.messages()); got != tt.handled {
+			if got := len(h.Messages()); got != tt.handled {
 				t.Errorf("handled %d messages, want %d", got, tt.handled)
 			}
 			if got := len(fake.AnsweredCallbacks()) == 1; got != tt.callback {
@@ -128,8 +128,8 @@ func TestPollingModeRegistersNoRoute(t *testing.T) {
 // with the sample bot's answer, through the real engine, store and outbox.
 func TestWebhookSameUpdateTwiceAnsweredOnce(t *testing.T) {
 	h := newHarness(t)
-	a, fake := newAdapter(t, ModeWebhook, h.engine)
-	h.start(t, a)
+	a, fake := newAdapter(t, ModeWebhook, h.Engine)
+	h.Start(t, a)
 	update := faketg.TextUpdate(500, 42, faketg.Private(customer), customer, "what are your opening hours")
 	for i := range 2 {
 		if got := post(t, a, testSecret, update); got != 200 {
@@ -151,8 +151,8 @@ func TestWebhookSameUpdateTwiceAnsweredOnce(t *testing.T) {
 // as the customer's text.
 func TestWebhookCallbackQuery(t *testing.T) {
 	h := newHarness(t)
-	a, fake := newAdapter(t, ModeWebhook, h.engine)
-	h.start(t, a)
+	a, fake := newAdapter(t, ModeWebhook, h.Engine)
+	h.Start(t, a)
 	body := faketg.CallbackUpdate(600, "cb-1", faketg.Private(customer), customer, fake.Bot(), 7, "Opening hours",
 		[][]faketg.Button{{{Text: "Opening hours", CallbackData: "Opening hours"}}})
 	if got := post(t, a, testSecret, body); got != 200 {
@@ -171,8 +171,8 @@ func TestWebhookCallbackQuery(t *testing.T) {
 // after a crash (the offset was not confirmed), and the offset is confirmed.
 func TestPollingAnswersOnceAcrossRestart(t *testing.T) {
 	h := newHarness(t)
-	a, fake := newAdapter(t, ModePolling, h.engine)
-	h.start(t, a)
+	a, fake := newAdapter(t, ModePolling, h.Engine)
+	h.Start(t, a)
 	update := faketg.TextUpdate(700, 43, faketg.Private(customer), customer, "what are your opening hours")
 	if err := fake.Queue(update); err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestPollingAnswersOnceAcrossRestart(t *testing.T) {
 // Polling: a failed Handle is retried for the same update, and the offset
 // moves past it only after Handle succeeded.
 func TestPollingRetriesFailedHandle(t *testing.T) {
-	h := &stubHandler{fail: 2, err: errors.New("store unavailable")}
+	h := &stubHandler{Fail: 2, Err: errors.New("store unavailable")}
 	a, fake := newAdapter(t, ModePolling, h)
 	for i, text := range []string{"first", "second"} {
 		if err := fake.Queue(faketg.TextUpdate(800+i, 50+i, faketg.Private(customer), customer, text)); err != nil {
@@ -216,13 +216,13 @@ func TestPollingRetriesFailedHandle(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	waitFor(t, 10*time.Second, "both updates", func() bool { return len(h.messages()) == 4 })
+	waitFor(t, 10*time.Second, "both updates", func() bool { return len(h.Messages()) == 4 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	var texts []string
-	for _, m := range h.messages() {
+	for _, m := range h.Messages() {
 		texts = append(texts, m.Text)
 	}
 	if got := strings.Join(texts, ","); got != "first,first,first,second" {

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"golang.org/x/time/rate"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/textsplit"
 )
 
 // Limits of sendMessage.
@@ -64,13 +63,13 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		return &core.SendError{Platform: Platform, Permanent: true,
 			Err: fmt.Errorf("reply %s: chat %q is not a Telegram chat id", r.ID, r.Key.Chat)}
 	}
-	parts := split(r.DisplayText(), MaxTextLen, utf16Len)
+	parts := textsplit.Split(r.DisplayText(), MaxTextLen, textsplit.UTF16Len)
 	if len(parts) == 0 {
 		return &core.SendError{Platform: Platform, Permanent: true, Err: fmt.Errorf("reply %s has no text", r.ID)}
 	}
 	kb := keyboard(r.QuickReplies)
 	replyTo, _ := strconv.Atoi(r.ReplyTo) // not a message id: no threading
-	for i := a.progress.done(r.ID); i < len(parts); i++ {
+	for i := a.progress.Done(r.ID); i < len(parts); i++ {
 		mc := tgbotapi.NewMessage(chat, parts[i])
 		if i == 0 && replyTo > 0 {
 			mc.ReplyToMessageID = replyTo
@@ -85,15 +84,15 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		if err != nil {
 			se := sendError(redact(err, a.cfg.Token), chat)
 			if se.Permanent {
-				a.progress.forget(r.ID)
+				a.progress.Forget(r.ID)
 			}
 			return se
 		}
-		a.progress.set(r.ID, i+1, a.now())
+		a.progress.Set(r.ID, i+1, a.now())
 		a.log.DebugContext(ctx, "telegram: message sent", "reply", r.ID, "part", i+1, "of", len(parts),
 			"message_id", sent.MessageID)
 	}
-	a.progress.forget(r.ID)
+	a.progress.Forget(r.ID)
 	return nil
 }
 
@@ -162,99 +161,3 @@ func truncateBytes(s string, n int) string {
 	return s[:cut]
 }
 
-// utf16Len is the length of s in UTF-16 code units.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n++
-		if r >= 0x10000 {
-			n++
-		}
-	}
-	return n
-}
-
-// split cuts text into parts of at most max units (as measured by length),
-// on rune boundaries, preferring the last newline, then the last space, in
-// the second half of each part. The separator at a cut is dropped; parts
-// that are only white space are left out. Text that is only white space
-// gives no parts.
-func split(text string, max int, length func(string) int) []string {
-	var parts []string
-	for strings.TrimSpace(text) != "" {
-		if length(text) <= max {
-			parts = append(parts, text)
-			break
-		}
-		// end: the longest prefix within max units (at least one rune).
-		end, units := 0, 0
-		for end < len(text) {
-			_, size := utf8.DecodeRuneInString(text[end:])
-			u := length(text[end : end+size])
-			if units+u > max && end > 0 {
-				break
-			}
-			units += u
-			end += size
-		}
-		cut, skip := end, 0
-		if text[end] == '\n' {
-			skip = 1 // the prefix ends right at a newline
-		} else if i := strings.LastIndexByte(text[:end], '\n'); i > end/2 {
-			cut, skip = i, 1
-		} else if c := text[end]; c == ' ' || c == '\t' {
-			skip = 1
-		} else if i := strings.LastIndexAny(text[:end], " \t"); i > end/2 {
-			cut, skip = i, 1
-		}
-		if p := text[:cut]; strings.TrimSpace(p) != "" {
-			parts = append(parts, p)
-		}
-		text = text[cut+skip:]
-	}
-	return parts
-}
-
-// progress remembers how many parts of a split reply were delivered, so a
-// retry of the same reply sends only the rest. It lives in memory: after a
-// restart a partly sent reply is sent again from its first part (the
-// documented at-least-once window).
-type progress struct {
-	mu sync.Mutex
-	m  map[string]sentParts
-}
-
-type sentParts struct {
-	n  int
-	at time.Time
-}
-
-// progressTTL bounds how long a partly sent reply is remembered.
-const progressTTL = 24 * time.Hour
-
-func newProgress() *progress { return &progress{m: make(map[string]sentParts)} }
-
-func (p *progress) done(id string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.m[id].n
-}
-
-func (p *progress) set(id string, n int, now time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.m) >= 10000 {
-		for k, v := range p.m {
-			if now.Sub(v.at) > progressTTL {
-				delete(p.m, k)
-			}
-		}
-	}
-	p.m[id] = sentParts{n: n, at: now}
-}
-
-func (p *progress) forget(id string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.m, id)
-}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/textsplit"
 	faketg "github.com/switchboard-gw/switchboard/internal/fakes/telegram"
 )
 
@@ -32,8 +33,8 @@ func TestSendSplitsThreadsAndAddsButtons(t *testing.T) {
 	}
 	var got []string
 	for i, s := range sent {
-		if utf16Len(s.Text) > MaxTextLen || s.ParseMode != "" || s.ChatID != 1111111 {
-			t.Errorf("part %d: %d units, parse mode %q, chat %d", i, utf16Len(s.Text), s.ParseMode, s.ChatID)
+		if textsplit.UTF16Len(s.Text) > MaxTextLen || s.ParseMode != "" || s.ChatID != 1111111 {
+			t.Errorf("part %d: %d units, parse mode %q, chat %d", i, textsplit.UTF16Len(s.Text), s.ParseMode, s.ChatID)
 		}
 		if (i == 0) != (s.ReplyToMessageID == 77) {
 			t.Errorf("part %d replies to %d", i, s.ReplyToMessageID)
@@ -128,9 +129,9 @@ func TestSendRejectsBadReplies(t *testing.T) {
 // 429: the Dispatcher waits retry_after and the reply is delivered once.
 func TestRateLimitedReplyDeliveredOnceAfterRetryAfter(t *testing.T) {
 	h := newHarness(t)
-	a, fake := newAdapter(t, ModeWebhook, h.engine)
+	a, fake := newAdapter(t, ModeWebhook, h.Engine)
 	fake.Fail("sendMessage", 1, faketg.Failure{Status: 429, RetryAfter: 1})
-	h.start(t, a)
+	h.Start(t, a)
 	start := time.Now()
 	if got := post(t, a, testSecret, faketg.TextUpdate(900, 60, faketg.Private(customer), customer,
 		"what are your opening hours")); got != 200 {
@@ -149,9 +150,9 @@ func TestRateLimitedReplyDeliveredOnceAfterRetryAfter(t *testing.T) {
 // 403: the reply becomes a dead letter and is not retried.
 func TestBlockedChatGoesToDeadLetters(t *testing.T) {
 	h := newHarness(t)
-	a, fake := newAdapter(t, ModeWebhook, h.engine)
+	a, fake := newAdapter(t, ModeWebhook, h.Engine)
 	fake.FailChat(customer.ID, faketg.Failure{Status: 403})
-	h.start(t, a)
+	h.Start(t, a)
 	if got := post(t, a, testSecret, faketg.TextUpdate(901, 61, faketg.Private(customer), customer,
 		"what are your opening hours")); got != 200 {
 		t.Fatalf("status %d", got)
@@ -159,7 +160,7 @@ func TestBlockedChatGoesToDeadLetters(t *testing.T) {
 	var dls []core.DeadLetter
 	waitFor(t, 5*time.Second, "the dead letter", func() bool {
 		var err error
-		dls, err = h.store.DeadLetters(t.Context(), 10)
+		dls, err = h.Store.DeadLetters(t.Context(), 10)
 		return err == nil && len(dls) == 1
 	})
 	if !strings.Contains(dls[0].Reason, "403") || dls[0].Entry.Reply.Text != openingHours {
@@ -190,7 +191,7 @@ func TestSplit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := split(tt.text, tt.max, utf16Len)
+			got := textsplit.Split(tt.text, tt.max, textsplit.UTF16Len)
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
 				t.Fatalf("split(%q, %d) = %q, want %q", tt.text, tt.max, got, tt.want)
 			}
@@ -205,9 +206,9 @@ func FuzzSplit(f *testing.F) {
 		if max < 2 || max > 5000 {
 			return
 		}
-		parts := split(text, max, utf16Len)
+		parts := textsplit.Split(text, max, textsplit.UTF16Len)
 		for _, p := range parts {
-			if utf16Len(p) > max || strings.TrimSpace(p) == "" {
+			if textsplit.UTF16Len(p) > max || strings.TrimSpace(p) == "" {
 				t.Fatalf("bad part %q (max %d)", p, max)
 			}
 			if utf8.ValidString(text) && !utf8.ValidString(p) {
