@@ -244,4 +244,3 @@ func truncateBytes(s string, n int) string {
 	}
 	return s[:cut]
 }
-

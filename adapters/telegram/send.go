@@ -160,4 +160,3 @@ func truncateBytes(s string, n int) string {
 	}
 	return s[:cut]
 }
-

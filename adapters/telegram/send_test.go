@@ -8,8 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchboard-gw/switchboard/core"
-	"github.com/switchboard-gw/switchboard/internal/textsplit"
 	faketg "github.com/switchboard-gw/switchboard/internal/fakes/telegram"
+	"github.com/switchboard-gw/switchboard/internal/textsplit"
 )
 
 func reply(id, text string) core.Reply {

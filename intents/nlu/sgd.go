@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"sync"
 )
 
@@ -150,12 +148,14 @@ func fitSoftmax(ctx context.Context, xs []sparse, y []int32, k, d int, o Options
 const skipResid = 1e-4
 
 // autoSteps is the number of SGD steps aimed at when Options.Epochs is 0.
-var autoSteps = func() int {
-	if v, err := strconv.Atoi(os.Getenv("NLU_AUTOSTEPS")); err == nil {
-		return v
-	}
-	return 3000
-}()
+//
+// 6000 rather than 3000: on CrossWOZ (5-fold cross-validation over the
+// training dialogues, seeds 1–3) P@1 rose from 91.15% to 91.36%, and moved
+// by at most 0.1 point beyond that up to 18000; on BANKING77 (5-fold over
+// train) accuracy rose by 0.2 point, and CLINC150 val did not move beyond
+// noise (in-scope 93.07% → 92.97%, larson OOS recall 69% → 68%). On
+// CLINC150 it means 7 epochs instead of 6.
+const autoSteps = 6000
 
 // parallelFor splits [0, n) into at most workers contiguous ranges and runs
 // fn on each, waiting for all. Small n runs inline.
