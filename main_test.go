@@ -52,6 +52,15 @@ func TestChatThroughPipe(t *testing.T) {
 	if !strings.Contains(lines[1], "营业") {
 		t.Errorf("Chinese opening hours answer missing: %q", lines[1])
 	}
+	// Without a support desk (no Slack), asking for a person gets the
+	// owner's "unavailable" text, not a promise that someone will answer.
+	out.Reset()
+	if err := chat(context.Background(), cfg, log, "tester2", strings.NewReader("I want to talk to a person\n"), &out, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.Contains(got, "help@example-shop.com") || strings.Contains(got, "passing you") {
+		t.Fatalf("handoff without a desk: %q", got)
+	}
 	// The conversation is remembered: a second chat on the same store and
 	// user continues it (same engine and store as serve).
 	out.Reset()

@@ -179,7 +179,13 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 		}
 		c.Turns[0].Intent, c.Turns[0].Confidence = d.Intent, d.Confidence
 		if reason := e.handoffReason(d); reason != "" {
+			asked := d.Handoff // the customer asked (an intent), rather than a rule
 			d.Handoff, d.HandoffReason = true, reason
+			if asked && !e.opts.Handoff.desk() {
+				// "I'm passing you to our team" would be untrue: say only
+				// that nobody can take over, below.
+				d.Replies = nil
+			}
 			if err := e.openCase(ctx, &c, &d, m, in, reason, now); err != nil {
 				return Result{}, err
 			}

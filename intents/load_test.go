@@ -55,8 +55,8 @@ func TestLoadSample(t *testing.T) {
 		t.Errorf("talk_to_human: handoff %v, %d responses, bot handoff %d languages; want a handoff intent using the bot's handoff message",
 			human.Handoff, len(human.Responses), len(bot.Handoff))
 	}
-	if got := bot.Intents[0].Pos; got != (Pos{"shop.yaml", 24}) {
-		t.Errorf("greeting at %v, want shop.yaml:24", got)
+	if got := bot.Intents[0].Pos; got != (Pos{"shop.yaml", 34}) {
+		t.Errorf("greeting at %v, want shop.yaml:34", got)
 	}
 	var flows []string
 	for _, f := range bot.Flows {
