@@ -44,8 +44,10 @@ func newEvalCmd() *cobra.Command {
 		Short: "Train the NLU on a dataset's train split and score its test split",
 		Long: `Train the intent classifier on a public dataset's train split, pick the
 out-of-scope threshold on its validation split when it has one (never on
-test), and score the test split: accuracy, macro-F1, out-of-scope recall and
-precision, P@1 for multi-label sets, train time, classify latency p50/p99.
+test), and score the test split: in-scope accuracy, accuracy with
+out-of-scope as a class, macro-F1, out-of-scope recall and precision, P@1 for
+multi-label sets, the threshold, train time, classify latency p50/p99, model
+size and peak memory. A progress bar is drawn on stderr when it is a terminal.
 
 PATH is one of:
   a CLINC150 JSON file (train/val/test/oos_* keys), e.g. ../shared/data/clinc150/data_full.json
@@ -61,12 +63,16 @@ PATH is one of:
 				return err
 			}
 			opts.Logger = newLogger(cfg, cmd.ErrOrStderr())
+			opts.Progress = cmd.ErrOrStderr()
 			return eval.Run(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&opts.Data, "data", "", "dataset file or folder (required)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the results as JSON")
 	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "training seed")
+	cmd.Flags().StringVar(&opts.Threshold, "threshold", "larson", "out-of-scope rule reported first: larson (best accuracy with out-of-scope as a class, on val), mean (best mean of in-scope accuracy and OOS recall, on val), calibrate (from train only, as bots do), or a fixed probability such as 0.3")
+	cmd.Flags().BoolVar(&opts.NoCalibrate, "no-calibrate", false, "skip the calibrate rule (it trains one more model)")
+	cmd.Flags().Float64Var(&opts.HoldOut, "holdout", 0, "score a held-out fraction (0-1) of train instead of test, for tuning without touching test")
 	return cmd
 }
 

@@ -19,9 +19,13 @@
 // A multinomial logistic regression (full softmax, L2-regularised) is fitted
 // by minibatch SGD, parallel over the examples of a batch and then over
 // classes. Training is deterministic for a given [Options.Seed], whatever
-// [Options.Workers] is. The model holds one float32 per feature and label
-// (CLINC150: 47k features × 150 labels ≈ 28 MB; a bot with a few thousand
-// phrases: well under 1 MB).
+// [Options.Workers] is; [Options.Progress] reports the steps done. The model
+// holds one float32 per feature and label ([Model.SizeBytes]; CLINC150:
+// 47k features × 150 labels, 29.5 MB in all; a bot with a few thousand
+// phrases: well under 1 MB). At prediction the biases are scaled like the
+// features, by the share of the phrase's norm made of known features: text
+// of unknown words gets a flat distribution (low confidence) rather than
+// the prior of the labels with the most examples.
 //
 // # Out of scope, several intents, FAQs
 //
@@ -32,11 +36,17 @@
 // [Model.PredictAbove] returns every label above a threshold, for messages
 // that carry several intents.
 //
-// FAQ entries are meant to be trained as labels alongside intents (one
-// label per entry, its question variants as examples), so one Predict call
-// makes intents and FAQs compete on the same probability scale. A caller
-// that wants a clarifying question can compare the top two probabilities of
-// the same ranking (e.g. ask when they are within a margin of each other).
+// FAQ entries are trained as labels alongside intents (one label per entry,
+// its question variants as examples). An entry usually has a handful of
+// variants against an intent's dozens, so the classifier rarely ranks it
+// first; [Options.KeepExamples] keeps the vectors of the FAQ labels'
+// examples and [Model.Nearest] returns each label's most similar one, by
+// cosine over the same features. Scoring an FAQ label as the larger of its
+// probability and that cosine lets intents and FAQs compete in one ranking:
+// on BANKING77 (15 labels turned into FAQs of 3 variants, a fifth of train
+// held out) it raised accuracy from 75.4% to 81.2% and the FAQs' recall
+// from 12% to 42%. [Ambiguous] tells when the top two of such a ranking are
+// too close to call, so the bot can ask which one was meant.
 //
 // A [Model] is immutable once trained and safe for concurrent use.
 package nlu

@@ -172,6 +172,8 @@ type sparse struct {
 	// non-empty block (1 when all its features are in the vocabulary),
 	// averaged over the non-empty blocks; 0 for a vector with no feature.
 	known float64
+	// blocks is the number of non-empty blocks, counting unknown features.
+	blocks uint8
 }
 
 // vectorize returns the sublinear TF-IDF vector of d, each block L2-normalised.
@@ -226,6 +228,7 @@ func (v *vocabulary) vectorize(d hashedDoc) sparse {
 	}
 	if blocks > 0 {
 		out.known /= float64(blocks)
+		out.blocks = uint8(blocks)
 	}
 	return out
 }

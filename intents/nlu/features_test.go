@@ -55,15 +55,23 @@ func TestVectorizeNormalisesBlocks(t *testing.T) {
 			t.Errorf("block %d has squared norm %v, want 1", b, n)
 		}
 	}
+	if x.known != 1 || x.blocks != numBlocks {
+		t.Errorf("all-known text: known %v, blocks %d; want 1 and %d", x.known, x.blocks, numBlocks)
+	}
 	// Unknown features shrink the known part when they count in the norm.
 	v.oovIDF = math.Log(4) + 1
 	y := v.vectorize(e.hashDoc("check my zebra"))
+	var meanNorm float64
 	for b, n := range blockNorms(y) {
 		if !(n > 0 && n < 1) {
 			t.Errorf("with an unknown word, block %d has squared norm %v, want in (0, 1)", b, n)
 		}
+		meanNorm += math.Sqrt(n) / numBlocks
 	}
-	if got := v.vectorize(e.hashDoc("qqq")); len(got.idx) != 0 {
-		t.Errorf("all-unknown text has %d features", len(got.idx))
+	if math.Abs(y.known-meanNorm) > 1e-5 || y.blocks != numBlocks {
+		t.Errorf("with an unknown word: known %v, blocks %d; want the mean block norm %v and %d", y.known, y.blocks, meanNorm, numBlocks)
+	}
+	if got := v.vectorize(e.hashDoc("qqq")); len(got.idx) != 0 || got.known != 0 || got.blocks != numBlocks {
+		t.Errorf("all-unknown text: %d features, known %v, blocks %d; want 0, 0, %d", len(got.idx), got.known, got.blocks, numBlocks)
 	}
 }

@@ -52,13 +52,28 @@ type Options struct {
 	// vector is normalised, as scikit-learn does. By default they count in
 	// the norm (with 1.5 times the idf of a feature seen in no example), so
 	// a phrase made mostly of unknown words gets low probabilities and is
-	// more likely to be judged out of scope. On CLINC150 val, counting them
-	// (at weight 1) raised out-of-scope recall at the Larson threshold from
-	// 48% to 73%, for in-scope accuracy 92.5% → 91.8%.
+	// more likely to be judged out of scope. On CLINC150 val at the larson
+	// threshold, counting them gives 68% out-of-scope recall and 91.8%
+	// accuracy with out of scope as a class, against 57% and 91.4% when
+	// they are ignored (at the "mean" threshold: 94% recall against 86%,
+	// for a mean of 90.1% against 87.5%).
 	IgnoreUnknown bool
+
+	// KeepExamples, when set, makes Train keep the feature vectors (and
+	// texts) of the examples whose label it returns true for, so that
+	// [Model.Nearest] can match new text against them. Nil keeps none. The
+	// cost is about 1 KB per English example kept (CLINC150's 15000
+	// examples: 14 MB, and Nearest then takes 0.4 ms), so keep only the
+	// labels that need it, such as FAQ entries (CLINC150 with 15 labels
+	// kept: 1.4 MB, 60 µs).
+	KeepExamples func(label string) bool
 
 	// Logger receives progress at Debug level; nil discards it.
 	Logger *slog.Logger
+	// Progress, when set, is called from the goroutine running Train with
+	// the number of SGD steps done and their total: about every 1% of the
+	// steps, and once at the end with done == total.
+	Progress func(done, total int)
 }
 
 // withDefaults returns o with zero fields replaced by defaults, or an error
@@ -125,6 +140,8 @@ type Model struct {
 	w    []float32
 	bias []float32
 	k    int
+	// kept holds the examples kept by Options.KeepExamples, for Nearest.
+	kept *exampleIndex
 }
 
 // oovWeight scales the idf given to unknown features (that of a feature
@@ -175,6 +192,9 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 		}
 	})
 	o.Logger.Debug("nlu: features built", "examples", len(xs), "labels", m.k, "features", len(m.vocab.idf))
+	if o.KeepExamples != nil {
+		m.kept = newExampleIndex(examples, xs, y, m.labels, o.KeepExamples)
+	}
 	m.w, m.bias, err = fitSoftmax(ctx, xs, y, m.k, len(m.vocab.idf), o)
 	if err != nil {
 		return nil, err
@@ -268,4 +288,27 @@ func softmaxInPlace(z []float64) {
 	for c := range z {
 		z[c] /= sum
 	}
+}
+
+// SizeBytes estimates the memory the model holds: weights, vocabulary (its
+// hash index included), labels and kept examples. It is within a few percent
+// of the heap growth measured around Train on CLINC150.
+func (m *Model) SizeBytes() int64 {
+	n := 4*int64(len(m.w)) + 4*int64(len(m.bias))
+	n += 5*int64(len(m.vocab.idf)) + mapBytes(len(m.vocab.index))
+	for _, l := range m.labels {
+		n += 16 + int64(len(l))
+	}
+	return n + m.kept.sizeBytes()
+}
+
+// mapBytes estimates the memory of a map[uint64]int32 of n entries made with
+// that size hint: slots of 16 bytes plus a control byte, at most 7/8 full,
+// in power-of-two tables.
+func mapBytes(n int) int64 {
+	slots := int64(8)
+	for slots*7/8 < int64(n) {
+		slots *= 2
+	}
+	return 17 * slots
 }

@@ -3,6 +3,7 @@ package nlu
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -88,6 +89,56 @@ func TestPredictProbabilities(t *testing.T) {
 	mixed := m.Predict("book a hotel xylophone quartz zebra")[0].Prob
 	if !(mixed < known) {
 		t.Errorf("unknown words did not lower confidence: %v (known) vs %v (mixed)", known, mixed)
+	}
+}
+
+func TestPredictUnknownText(t *testing.T) {
+	// Imbalanced labels: the biases favour "many", but text with no known
+	// feature must not inherit that prior.
+	ex := toyExamples()
+	for i := range 30 {
+		ex = append(ex, Example{Text: fmt.Sprintf("order number %d", i), Label: "many"})
+	}
+	m, err := Train(context.Background(), ex, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"", "zzzz qqqq", "!!!"} {
+		p := m.Predict(text)
+		for _, x := range p {
+			if math.Abs(x.Prob-1/float64(len(p))) > 1e-9 {
+				t.Errorf("Predict(%q) = %v, want equal probabilities", text, p)
+				break
+			}
+		}
+	}
+	// Half-unknown text keeps its ranking but loses confidence.
+	known := m.Predict("book a hotel")
+	mixed := m.Predict("book a hotel zzzz qqqq xylophone")
+	if known[0].Label != "hotel" || mixed[0].Label != "hotel" || !(mixed[0].Prob < known[0].Prob) {
+		t.Errorf("Predict: %v (known) vs %v (with unknown words)", known[:2], mixed[:2])
+	}
+}
+
+func TestTrainProgress(t *testing.T) {
+	var calls [][2]int
+	_, err := Train(context.Background(), toyExamples(), Options{Epochs: 50, Progress: func(done, total int) {
+		calls = append(calls, [2]int{done, total})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) < 10 {
+		t.Fatalf("Progress called %d times, want about 100", len(calls))
+	}
+	total := calls[0][1]
+	for i, c := range calls {
+		if c[1] != total || c[0] < 1 || c[0] > total || (i > 0 && c[0] <= calls[i-1][0]) {
+			t.Fatalf("Progress calls not increasing towards a fixed total: %v", calls)
+		}
+	}
+	if last := calls[len(calls)-1]; last[0] != last[1] {
+		t.Errorf("last Progress call %v, want done == total", last)
 	}
 }
 
@@ -281,7 +332,7 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func BenchmarkPredict(b *testing.B) {
+func BenchmarkClassify(b *testing.B) {
 	m, err := Train(context.Background(), toyExamples(), Options{})
 	if err != nil {
 		b.Fatal(err)

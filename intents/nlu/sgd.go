@@ -43,6 +43,7 @@ func fitSoftmax(ctx context.Context, xs []sparse, y []int32, k, d int, o Options
 	stepsPerEpoch := (n + bs - 1) / bs
 	total := float64(o.Epochs * stepsPerEpoch)
 	step := 0
+	progressEvery := max(1, o.Epochs*stepsPerEpoch/100)
 	for epoch := range o.Epochs {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("nlu: training interrupted at epoch %d: %w", epoch, err)
@@ -57,6 +58,9 @@ func fitSoftmax(ctx context.Context, xs []sparse, y []int32, k, d int, o Options
 			}
 			lr := o.LearningRate * (1 - float64(step)/total)
 			step++
+			if o.Progress != nil && step%progressEvery == 0 {
+				o.Progress(step, int(total))
+			}
 			// Forward: residuals p − onehot(y) of each example.
 			parallelFor(len(batch), o.Workers, func(lo, hi int) {
 				for i := lo; i < hi; i++ {
@@ -132,6 +136,9 @@ func fitSoftmax(ctx context.Context, xs []sparse, y []int32, k, d int, o Options
 	}
 	for i := range v {
 		v[i] = float32(float64(v[i]) * scale)
+	}
+	if o.Progress != nil && step%progressEvery != 0 {
+		o.Progress(step, int(total))
 	}
 	b32 := make([]float32, k)
 	for c := range bias {

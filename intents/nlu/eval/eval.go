@@ -1,8 +1,3 @@
-// Package eval measures the nlu classifier on public intent data sets
-// (CLINC150, BANKING77-style CSV folders, CrossWOZ user turns): it trains on
-// the train split, picks out-of-scope thresholds on the val split when there
-// is one (never on test), and scores the test split. It backs
-// `switchboard eval`.
 package eval
 
 import (
@@ -11,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/switchboard-gw/switchboard/intents/nlu"
 )
 
-// Options configures Run.
+// Options configures Run and Evaluate.
 type Options struct {
 	// Data is the path of the evaluation set; see Load for the formats.
 	Data string
@@ -26,33 +19,39 @@ type Options struct {
 	JSON bool
 	// Seed is passed to training and held-out splits; 0 means 1.
 	Seed int64
+	// Threshold names the out-of-scope rule reported first (the others
+	// follow for comparison): "larson" (the default: best accuracy on val
+	// with out of scope counted as one more class), "mean" (best mean of
+	// in-scope accuracy and OOS recall on val), "calibrate" (nlu.Calibrate
+	// on train, no out-of-scope data used), or a fixed probability such as
+	// "0.3". larson and mean pick on val, or on a held-out fifth of train
+	// when there is no val; when neither has out-of-scope items, calibrate
+	// is reported instead. A set with no out-of-scope test item reports no
+	// threshold first ("none") unless calibrate or a number is asked for.
+	// Multi-label sets ignore it.
+	Threshold string
 	// Logger receives progress lines; nil discards them.
 	Logger *slog.Logger
-	// Model holds the classifier's hyper-parameters; its Seed and Logger
-	// are overridden by the fields above. The zero value is nlu's defaults.
+	// Progress receives a progress bar while training and scoring when it
+	// is a terminal (an *os.File on a character device) or ProgressTTY is
+	// set; nil draws none. The bar is erased before Run writes its report.
+	Progress    io.Writer
+	ProgressTTY bool
+	// Model holds the classifier's hyper-parameters; its Seed, Logger and
+	// Progress are overridden by the fields above. The zero value is nlu's
+	// defaults.
 	Model nlu.Options
 	// HoldOut, when in (0, 1), scores a seeded random fraction of the
-	// training items held out from training instead of the test split, and
-	// leaves val alone: for tuning hyper-parameters without looking at test.
+	// training items held out from training (whole dialogues when items
+	// have a Group) instead of the test split, and leaves val alone: for
+	// tuning hyper-parameters without looking at test.
 	HoldOut float64
-	// NoCalibrate skips the "calibrate" rule, which trains one more model.
+	// NoCalibrate skips the "calibrate" rule, which trains one more model,
+	// unless Threshold asks for it.
 	NoCalibrate bool
 }
 
-// Rule is the result of one out-of-scope threshold rule on test.
-type Rule struct {
-	// Name is "none" (no threshold), "larson" (best accuracy on val with
-	// OOS as one more class), "best-mean" (best mean of in-scope accuracy
-	// and OOS recall on val) or "calibrate" (nlu.Calibrate on train, no OOS
-	// data used).
-	Name      string  `json:"name"`
-	Threshold float64 `json:"threshold"`
-	// Val holds the rule's scores on val, when the threshold came from val.
-	Val *Scores `json:"val,omitempty"`
-	Scores
-}
-
-// Result is what Run measures. Percentages are 0–100.
+// Result is what Evaluate measures. Percentages are 0–100.
 type Result struct {
 	Dataset      string  `json:"dataset"`
 	Format       string  `json:"format"`
@@ -62,19 +61,35 @@ type Result struct {
 	Test         int     `json:"test"`
 	OOSTest      int     `json:"oos_test"`
 	TrainSeconds float64 `json:"train_seconds"`
-	// PredictP50Micros and PredictP99Micros are the latency of one Predict
-	// call (features and classification) over the test items, sequentially.
-	PredictP50Micros float64 `json:"predict_p50_us"`
-	PredictP99Micros float64 `json:"predict_p99_us"`
-	// Rules is set for single-label sets; the first rule is "none".
+	// ClassifyP50Micros and ClassifyP99Micros are the latency of one
+	// Predict call (features and classification) over the test items,
+	// sequentially.
+	ClassifyP50Micros float64 `json:"classify_p50_us"`
+	ClassifyP99Micros float64 `json:"classify_p99_us"`
+	// ModelBytes is the trained model's size (nlu.Model.SizeBytes).
+	ModelBytes int64 `json:"model_bytes"`
+	// PeakHeapBytes is the largest Go heap (objects in use, including
+	// garbage not yet collected) sampled every 10 ms during the run: data,
+	// training and scoring.
+	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
+	// Rule is the name of the rule reported first in Rules; Note says why
+	// it differs from Options.Threshold, when it does.
+	Rule string `json:"rule,omitempty"`
+	Note string `json:"note,omitempty"`
+	// ValSet names the set that larson and mean picked their thresholds on
+	// and that every Rule.Val was measured on: "val", "held-out train", or
+	// empty when no set had out-of-scope items.
+	ValSet string `json:"val_set,omitempty"`
+	// Rules is set for single-label sets, Rule first.
 	Rules []Rule `json:"rules,omitempty"`
 	// Multi is set for multi-label sets.
 	Multi *MultiScores `json:"multi_label,omitempty"`
 }
 
 // Run loads opts.Data, trains, scores and writes a report to w: a table, or
-// a JSON Result when opts.JSON is set. It returns an error when the data
-// cannot be loaded, training fails, ctx is done, or writing fails.
+// a JSON Result when opts.JSON is set. It returns an error when
+// opts.Threshold is invalid, the data cannot be loaded, training fails, ctx
+// is done, or writing fails.
 func Run(ctx context.Context, opts Options, w io.Writer) error {
 	res, err := Evaluate(ctx, opts)
 	if err != nil {
@@ -94,97 +109,88 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 	return nil
 }
 
-// Evaluate is Run without the report: it returns the measured Result.
+// run is the state of one evaluation.
+type run struct {
+	opts Options
+	mo   nlu.Options
+	log  *slog.Logger
+	bar  *progressBar
+	d    *Dataset
+	res  *Result
+}
+
+// Evaluate is Run without the report: it returns the measured Result, or the
+// errors listed on Run.
 func Evaluate(ctx context.Context, opts Options) (*Result, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	if opts.Seed == 0 {
-		opts.Seed = 1
-	}
-	mo := opts.Model
-	mo.Seed = opts.Seed
-	mo.Logger = log
-	log.Info("eval: loading", "data", opts.Data)
-	d, err := Load(opts.Data)
+	want, err := parseRule(opts.Threshold)
 	if err != nil {
 		return nil, err
 	}
-	if opts.HoldOut > 0 && opts.HoldOut < 1 {
-		rng := rand.New(rand.NewPCG(uint64(opts.Seed), 0x401d))
-		perm := rng.Perm(len(d.Train))
-		n := int(opts.HoldOut * float64(len(d.Train)))
-		held := make([]Item, 0, n)
-		fit := make([]Item, 0, len(d.Train)-n)
-		for i, j := range perm {
-			if i < n {
-				held = append(held, d.Train[j])
-			} else {
-				fit = append(fit, d.Train[j])
-			}
-		}
-		d.Train, d.Test = fit, held
-		d.Name += fmt.Sprintf(" (%.0f%% of train held out as test)", 100*opts.HoldOut)
-		log.Info("eval: scoring a held-out part of train, not the test split", "held_out", n)
+	r := &run{opts: opts, log: opts.Logger}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
 	}
-	res := &Result{Dataset: d.Name, Format: d.Format, Train: len(d.Train), Val: len(d.Val), Test: len(d.Test)}
-	for _, it := range d.Test {
-		if !d.MultiLabel && it.Labels[0] == OOS {
-			res.OOSTest++
-		}
+	if r.opts.Seed == 0 {
+		r.opts.Seed = 1
 	}
-	train := trainingExamples(d.Train)
-	log.Info("eval: training", "examples", len(train))
-	start := time.Now()
-	m, err := nlu.Train(ctx, train, mo)
-	if err != nil {
-		return nil, fmt.Errorf("eval: train: %w", err)
-	}
-	res.TrainSeconds = time.Since(start).Seconds()
-	res.Labels = len(m.Labels())
-	log.Info("eval: trained", "labels", res.Labels, "seconds", fmt.Sprintf("%.1f", res.TrainSeconds))
+	r.bar = newProgressBar(opts.Progress, opts.ProgressTTY || isTerminal(opts.Progress))
+	defer r.bar.clear()
+	peak := startHeapPeak(10 * time.Millisecond)
+	r.mo = opts.Model
+	r.mo.Seed = r.opts.Seed
+	r.mo.Logger = r.log
 
-	if d.MultiLabel {
-		return res, evaluateMulti(ctx, d, m, mo, res, log)
+	r.log.Info("eval: loading", "data", opts.Data)
+	if r.d, err = Load(opts.Data); err != nil {
+		peak.stop()
+		return nil, err
 	}
-	test, lat := predictAll(m, d.Test)
-	res.PredictP50Micros, res.PredictP99Micros = lat[0], lat[1]
-	res.Rules = append(res.Rules, Rule{Name: "none", Scores: score(test, 0)})
-	if res.OOSTest == 0 {
-		return res, nil
+	if opts.HoldOut > 0 && opts.HoldOut < 1 {
+		fit, held := splitItems(r.d.Train, opts.HoldOut, r.opts.Seed, 0x401d)
+		r.d.Train, r.d.Test = fit, held
+		r.d.Name += fmt.Sprintf(" (%.0f%% of train held out as test)", 100*opts.HoldOut)
+		r.log.Info("eval: scoring a held-out part of train, not the test split", "held_out", len(held))
 	}
-	var val []scored
-	if len(d.Val) > 0 {
-		log.Info("eval: picking thresholds on val", "items", len(d.Val))
-		val, _ = predictAll(m, d.Val)
-		vs := score(val, 0)
-		res.Rules[0].Val = &vs
-		for _, r := range []struct {
-			name string
-			obj  func(int, int, int, int) float64
-		}{{"larson", larsonObjective}, {"best-mean", meanObjective}} {
-			t := pickThreshold(val, r.obj)
-			vs := score(val, t)
-			res.Rules = append(res.Rules, Rule{Name: r.name, Threshold: t, Val: &vs, Scores: score(test, t)})
+	r.res = &Result{Dataset: r.d.Name, Format: r.d.Format, Train: len(r.d.Train), Val: len(r.d.Val), Test: len(r.d.Test)}
+	for _, it := range r.d.Test {
+		if !r.d.MultiLabel && it.Labels[0] == OOS {
+			r.res.OOSTest++
 		}
 	}
-	if opts.NoCalibrate {
-		return res, nil
-	}
-	log.Info("eval: calibrating on train (no OOS data)")
-	t, report, err := nlu.Calibrate(ctx, train, mo)
+	err = r.evaluate(ctx, want)
+	r.res.PeakHeapBytes = peak.stop()
 	if err != nil {
-		return nil, fmt.Errorf("eval: calibrate: %w", err)
+		return nil, err
 	}
-	log.Info("eval: " + report)
-	rule := Rule{Name: "calibrate", Threshold: t, Scores: score(test, t)}
-	if val != nil {
-		vs := score(val, t)
-		rule.Val = &vs
+	return r.res, nil
+}
+
+func (r *run) evaluate(ctx context.Context, want ruleSpec) error {
+	train := trainingExamples(r.d.Train)
+	r.log.Info("eval: training", "examples", len(train))
+	start := time.Now()
+	m, err := r.train(ctx, "training", train)
+	if err != nil {
+		return fmt.Errorf("eval: train: %w", err)
 	}
-	res.Rules = append(res.Rules, rule)
-	return res, nil
+	r.res.TrainSeconds = time.Since(start).Seconds()
+	r.res.Labels = len(m.Labels())
+	r.res.ModelBytes = m.SizeBytes()
+	r.log.Info("eval: trained", "labels", r.res.Labels, "seconds", fmt.Sprintf("%.1f", r.res.TrainSeconds))
+	if r.d.MultiLabel {
+		return r.evaluateMulti(ctx, m)
+	}
+	test, lat := r.predictAll(m, "scoring test", r.d.Test)
+	r.res.ClassifyP50Micros, r.res.ClassifyP99Micros = lat[0], lat[1]
+	return r.rules(ctx, m, train, test, want)
+}
+
+// train trains a model with the run's options, drawing phase on the bar.
+func (r *run) train(ctx context.Context, phase string, ex []nlu.Example) (*nlu.Model, error) {
+	mo := r.mo
+	mo.Progress = func(done, total int) { r.bar.update(phase, done, total) }
+	r.bar.update(phase, 0, 1) // features are built before the first step
+	return nlu.Train(ctx, ex, mo)
 }
 
 // trainingExamples flattens items into examples: one per label (a turn with
@@ -204,7 +210,7 @@ func trainingExamples(items []Item) []nlu.Example {
 
 // predictAll returns the top prediction of every single-label item and the
 // p50 and p99 latency of Predict in microseconds.
-func predictAll(m *nlu.Model, items []Item) ([]scored, [2]float64) {
+func (r *run) predictAll(m *nlu.Model, phase string, items []Item) ([]scored, [2]float64) {
 	out := make([]scored, len(items))
 	lat := make([]float64, len(items))
 	for i, it := range items {
@@ -212,96 +218,40 @@ func predictAll(m *nlu.Model, items []Item) ([]scored, [2]float64) {
 		p := m.Predict(it.Text)
 		lat[i] = float64(time.Since(start).Nanoseconds()) / 1e3
 		out[i] = scored{gold: it.Labels[0], top: p[0].Label, prob: p[0].Prob}
+		r.bar.update(phase, i+1, len(items))
 	}
 	return out, latencies(lat)
 }
 
-func latencies(lat []float64) [2]float64 {
-	if len(lat) == 0 {
-		return [2]float64{}
-	}
-	slices.Sort(lat)
-	q := func(p float64) float64 { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	return [2]float64{q(0.50), q(0.99)}
-}
-
 // evaluateMulti scores a multi-label set. The PredictAbove threshold is
-// picked on a fifth of the training turns held out (seeded) from a second
-// model trained on the rest.
-func evaluateMulti(ctx context.Context, d *Dataset, m *nlu.Model, mo nlu.Options, res *Result, log *slog.Logger) error {
-	rng := rand.New(rand.NewPCG(uint64(mo.Seed), 0x3417))
-	perm := rng.Perm(len(d.Train))
-	nHeld := len(d.Train) / 5
-	var fit, held []Item
-	for i, j := range perm {
-		if i < nHeld {
-			held = append(held, d.Train[j])
-		} else {
-			fit = append(fit, d.Train[j])
-		}
-	}
-	log.Info("eval: picking the multi-label threshold on held-out training turns", "held_out", len(held))
-	hm, err := nlu.Train(ctx, trainingExamples(fit), mo)
+// picked on a fifth of the training turns (whole dialogues) held out from a
+// second model trained on the rest.
+func (r *run) evaluateMulti(ctx context.Context, m *nlu.Model) error {
+	fit, held := splitItems(r.d.Train, 0.2, r.opts.Seed, 0x3417)
+	r.log.Info("eval: picking the multi-label threshold on held-out training turns", "held_out", len(held))
+	hm, err := r.train(ctx, "held-out model", trainingExamples(fit))
 	if err != nil {
 		return fmt.Errorf("eval: train for threshold: %w", err)
 	}
 	heldScored := make([]multiScored, len(held))
 	for i, it := range held {
 		heldScored[i] = multiScored{gold: it.Labels, preds: hm.Predict(it.Text)}
+		r.bar.update("scoring held-out", i+1, len(held))
 	}
 	t := pickMultiThreshold(heldScored)
 
-	test := make([]multiScored, len(d.Test))
-	lat := make([]float64, len(d.Test))
-	for i, it := range d.Test {
+	test := make([]multiScored, len(r.d.Test))
+	lat := make([]float64, len(r.d.Test))
+	for i, it := range r.d.Test {
 		start := time.Now()
 		p := m.Predict(it.Text)
 		lat[i] = float64(time.Since(start).Nanoseconds()) / 1e3
 		test[i] = multiScored{gold: it.Labels, preds: p}
+		r.bar.update("scoring test", i+1, len(r.d.Test))
 	}
 	l := latencies(lat)
-	res.PredictP50Micros, res.PredictP99Micros = l[0], l[1]
+	r.res.ClassifyP50Micros, r.res.ClassifyP99Micros = l[0], l[1]
 	ms := scoreMulti(test, t)
-	res.Multi = &ms
+	r.res.Multi = &ms
 	return nil
-}
-
-func writeTable(w io.Writer, r *Result) error {
-	ew := &errWriter{w: w}
-	ew.printf("dataset   %s (%s): %d labels; train %d, val %d, test %d", r.Dataset, r.Format, r.Labels, r.Train, r.Val, r.Test)
-	if r.OOSTest > 0 {
-		ew.printf(" (%d out of scope)", r.OOSTest)
-	}
-	ew.printf("\ntraining  %.2f s\npredict   p50 %.0f µs, p99 %.0f µs\n\n", r.TrainSeconds, r.PredictP50Micros, r.PredictP99Micros)
-	if r.Multi != nil {
-		m := r.Multi
-		ew.printf("P@1 %.2f%%   labels with p >= %.2f: precision %.2f%%  recall %.2f%%  F1 %.2f%%  exact set %.2f%%  (%d unlabelled turns skipped)\n",
-			m.PAt1, m.Threshold, m.Precision, m.Recall, m.F1, m.ExactMatch, m.Skipped)
-		return ew.err
-	}
-	if r.OOSTest == 0 {
-		ew.printf("accuracy %.2f%%   macro-F1 %.2f%%\n", r.Rules[0].InScopeAccuracy, r.Rules[0].MacroF1)
-		return ew.err
-	}
-	ew.printf("%-10s %9s %13s %11s %14s %9s   %s\n", "threshold", "p <", "in-scope acc", "OOS recall", "OOS precision", "macro-F1", "on val (acc / recall)")
-	for _, rule := range r.Rules {
-		ew.printf("%-10s %9.3f %12.2f%% %10.2f%% %13.2f%% %8.2f%%", rule.Name, rule.Threshold, rule.InScopeAccuracy, rule.OOSRecall, rule.OOSPrecision, rule.MacroF1)
-		if rule.Val != nil {
-			ew.printf("   %.2f%% / %.2f%%", rule.Val.InScopeAccuracy, rule.Val.OOSRecall)
-		}
-		ew.printf("\n")
-	}
-	return ew.err
-}
-
-// errWriter keeps the first write error.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
-	}
 }

@@ -23,6 +23,10 @@ type Scores struct {
 	// an OOS answer counts as a false negative of the gold label, and an
 	// in-scope answer to an OOS item as a false positive of that label.
 	MacroF1 float64 `json:"macro_f1"`
+	// Accuracy is the share of all items answered right, out of scope
+	// counted as one more class (CLINC150's "151-class accuracy"); it equals
+	// InScopeAccuracy on a set with no OOS item.
+	Accuracy float64 `json:"accuracy"`
 	// OOSRecall and OOSPrecision are computed when the set has OOS items.
 	OOSRecall    float64 `json:"oos_recall,omitempty"`
 	OOSPrecision float64 `json:"oos_precision,omitempty"`
@@ -77,6 +81,7 @@ func score(items []scored, t float64) Scores {
 	}
 	var sc Scores
 	sc.InScopeAccuracy = pct(inOK, in)
+	sc.Accuracy = pct(inOK+oosOK, in+oos)
 	var f1sum float64
 	var nl int
 	for _, c := range per {
