@@ -99,7 +99,12 @@ func (t *turn) resetFlow() {
 
 // answer classifies the message and answers it outside a flow.
 func (t *turn) answer() error {
-	label, prob := t.u.classify(t.in.Text)
+	label, prob, runnerUp := t.u.classify(t.in.Text)
+	if label != "" && runnerUp != "" {
+		if asked, err := t.clarify(label, runnerUp, prob); asked || err != nil {
+			return err
+		}
+	}
 	if label == "" {
 		t.u.log.Debug("intents: fallback", "best", label, "confidence", prob, "language", t.lang)
 		t.st.Fallbacks++
@@ -296,7 +301,7 @@ func (t *turn) correct(f *Flow, pending *Slot) bool {
 // another flow switches to it. It reports whether the message was such an
 // interruption.
 func (t *turn) interrupt(f *Flow, pending *Slot, minProb float64) (bool, error) {
-	label, prob := t.u.classify(t.in.Text)
+	label, prob, _ := t.u.classify(t.in.Text)
 	if label == "" || prob < minProb {
 		return false, nil
 	}
@@ -407,4 +412,24 @@ func (t *turn) complete(f *Flow) error {
 		}
 	}
 	return nil
+}
+
+// clarify asks which of two equally likely answers the customer means,
+// offering one example phrase of each as quick replies (pressing one sends
+// that phrase, which the classifier then recognises clearly). It does not
+// ask when either candidate is a handoff (asking for a person is never
+// second-guessed) or has no example in a usable language; it then reports
+// false and the best answer is given.
+func (t *turn) clarify(best, runnerUp string, prob float64) (bool, error) {
+	if t.u.answers[best].handoff || t.u.answers[runnerUp].handoff {
+		return false, nil
+	}
+	a, b := t.u.examplePhrase(best, t.lang), t.u.examplePhrase(runnerUp, t.lang)
+	if a == "" || b == "" || a == b {
+		return false, nil
+	}
+	t.st.Fallbacks = 0
+	t.d.Intent, t.d.Confidence = "", prob
+	t.u.log.Debug("intents: ambiguous, asking", "best", best, "runner_up", runnerUp, "confidence", prob)
+	return true, t.sayMessage(MsgClarify, map[string][]string{t.lang: {a, b}, t.u.defaultLang: {a, b}})
 }

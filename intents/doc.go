@@ -57,7 +57,12 @@
 // language is defined once; default_language is set at most once.
 //
 // Intents and FAQ entries compete in one ranking: the classifier learns one
-// label per intent and one per FAQ entry (its questions are its examples).
+// label per intent and one per FAQ entry (its questions are its examples);
+// an FAQ entry scores the higher of its probability and the cosine
+// similarity of its closest question when that reaches FAQMinCosine. When
+// the two best candidates are within AmbiguityMargin of each other (both
+// above the threshold) the bot asks which one is meant, offering one phrase
+// of each as quick replies (message key clarify).
 //
 // # Entities
 //

@@ -148,10 +148,11 @@ const (
 	MsgCancelButton    = "cancel_button"     // the quick reply to cancel
 	MsgReturned        = "returned"          // core.NoticeReturned
 	MsgUnavailable     = "unavailable"       // core.NoticeUnavailable
+	MsgClarify         = "clarify"           // two answers are equally likely: which one?
 )
 
 var messageKeys = []string{MsgCancelled, MsgFlowGone, MsgSlotUpdated, MsgActionError, MsgTooManyAttempts,
-	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable}
+	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify}
 
 // defaultMessages are used for keys the bot does not define.
 var defaultMessages = map[string]map[string]string{
@@ -162,6 +163,7 @@ var defaultMessages = map[string]map[string]string{
 	MsgTooManyAttempts: {"en": "Sorry, I still didn't get that, so let's leave it there. Ask me anything else, or type \"agent\" to reach a person.", "zh": "抱歉，我还是没能理解，我们先到这里。您可以问我其他问题，或输入“人工”联系客服。"},
 	MsgRetry:           {"en": "Retry", "zh": "重试"},
 	MsgCancelButton:    {"en": "Cancel", "zh": "取消"},
+	MsgClarify:         {"en": "Just to be sure, which of these do you mean?", "zh": "为了确认一下，您指的是以下哪一个？"},
 }
 
 func (b *Bot) entity(name string) *Entity { return b.Entities[name] }

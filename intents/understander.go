@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -133,7 +134,11 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 		u.answers[f.Label()] = answer{f.Answer, f.QuickReplies, false}
 		add(f.Label(), f.Questions)
 	}
-	nopts := nlu.Options{Seed: opts.Seed, Logger: log}
+	// FAQ questions are kept for nearest-example similarity: an FAQ entry
+	// scores the higher of its classifier probability and the cosine of
+	// its most similar question (see rank).
+	nopts := nlu.Options{Seed: opts.Seed, Logger: log,
+		KeepExamples: func(label string) bool { return strings.HasPrefix(label, faqPrefix) }}
 	start := time.Now()
 	model, err := nlu.Train(ctx, examples, nopts)
 	if err != nil {
@@ -238,17 +243,57 @@ func (u *Understander) Understand(ctx context.Context, in core.Input) (core.Deci
 	return d, nil
 }
 
-// classify returns the best label for text and its probability, or "" when
-// it is below the threshold.
-func (u *Understander) classify(text string) (string, float64) {
+// FAQMinCosine is the similarity an FAQ question must reach before it can
+// lift its entry's score: below it, shared function words ("what is the")
+// make unrelated questions look alike, so only the classifier decides.
+const FAQMinCosine = 0.5
+
+// AmbiguityMargin is how close the two best candidates must score for the
+// bot to ask which one the customer meant instead of guessing.
+const AmbiguityMargin = 0.15
+
+// rank scores every label for text, best first: intents by the
+// classifier's probability, FAQ entries by the higher of their probability
+// and the cosine similarity of their most similar question when that is at
+// least FAQMinCosine (measured on
+// CLINC150 and BANKING77 held-out data: FAQ recall up sharply for a small
+// loss of intent accuracy; see intents/nlu's Nearest).
+func (u *Understander) rank(text string) []nlu.Prediction {
+	preds := u.model.Predict(text)
+	if len(u.bot.FAQs) == 0 {
+		return preds
+	}
+	best := map[string]float64{}
+	for _, n := range u.model.Nearest(text, len(u.bot.FAQs)) {
+		if n.Cosine >= FAQMinCosine && n.Cosine > best[n.Label] {
+			best[n.Label] = n.Cosine
+		}
+	}
+	for i, p := range preds {
+		if c := best[p.Label]; c > p.Prob {
+			preds[i].Prob = c
+		}
+	}
+	sort.SliceStable(preds, func(i, j int) bool { return preds[i].Prob > preds[j].Prob })
+	return preds
+}
+
+// classify returns the best label for text and its score, or "" when it is
+// below the threshold. ambiguous is set, with the runner-up, when the two
+// best are both above the threshold and within AmbiguityMargin.
+func (u *Understander) classify(text string) (label string, score float64, runnerUp string) {
 	if strings.TrimSpace(text) == "" {
-		return "", 0
+		return "", 0, ""
 	}
-	top := u.model.Predict(text)[0]
+	ranked := u.rank(text)
+	top := ranked[0]
 	if top.Prob < u.threshold {
-		return "", top.Prob
+		return "", top.Prob, ""
 	}
-	return top.Label, top.Prob
+	if nlu.Ambiguous(ranked, u.threshold, AmbiguityMargin) {
+		runnerUp = ranked[1].Label
+	}
+	return top.Label, top.Prob, runnerUp
 }
 
 // HandoffReply renders the bot's handoff message (top-level handoff:) for the
@@ -323,3 +368,28 @@ func (u *Understander) rng(in core.Input) *rand.Rand {
 }
 
 var _ core.Notices = (*Understander)(nil)
+
+// examplePhrase returns the first training phrase of label in lang (else in
+// the default language), to name the label to the customer; "" if none.
+func (u *Understander) examplePhrase(label, lang string) string {
+	var phrases map[string][]string
+	if strings.HasPrefix(label, faqPrefix) {
+		for _, f := range u.bot.FAQs {
+			if f.Label() == label {
+				phrases = f.Questions
+			}
+		}
+	} else {
+		for _, in := range u.bot.Intents {
+			if in.Name == label {
+				phrases = in.Examples
+			}
+		}
+	}
+	for _, l := range []string{lang, u.defaultLang} {
+		if p := phrases[l]; len(p) > 0 {
+			return p[0]
+		}
+	}
+	return ""
+}
