@@ -146,6 +146,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return nil
 		}
 		now := d.opts.Now()
+		// Conversations with a job in flight when the scan starts are
+		// skipped even if the job ends during the scan: the scan may have
+		// read an entry the job deleted a moment later (sent, then
+		// completed), and scheduling it would send it twice. The job's end
+		// wakes the loop for a fresh scan.
+		busyMu.Lock()
+		busyAtScan := make(map[string]bool, len(busy))
+		for k := range busy {
+			busyAtScan[k] = true
+		}
+		busyMu.Unlock()
 		entries, err := d.store.PendingOutbox(ctx, now.Add(100*365*24*time.Hour), d.opts.ScanLimit)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
@@ -162,7 +173,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		busyMu.Lock()
 		for _, e := range entries {
 			k := e.Reply.Key.String()
-			if busy[k] || held[k] {
+			if busy[k] || busyAtScan[k] || held[k] {
 				continue
 			}
 			if _, ok := d.senders[e.Reply.Key.Platform]; !ok {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,6 +143,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // openDB opens the bbolt file and turns bbolt's open errors into messages an
 // operator can act on.
 func openDB(path string, o *bbolt.Options) (*bbolt.DB, error) {
+	if !o.ReadOnly {
+		if err := precheck(path, o.Timeout); err != nil {
+			return nil, err
+		}
+	}
 	db, err := bbolt.Open(path, 0o600, o)
 	switch {
 	case err == nil:
@@ -154,6 +160,43 @@ func openDB(path string, o *bbolt.Options) (*bbolt.DB, error) {
 	default:
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+}
+
+// precheck reads an existing file before it is opened for writing. Opening
+// with NoFreelistSync walks every page in a goroutine of bbolt's own, where
+// a damaged page panics and a file shorter than its data faults (SIGBUS),
+// killing the process with no word about the file. precheck opens the file
+// read-only (no walk), compares the data size in the meta page with the file
+// size, then reads every key of every bucket with faults turned into panics
+// and panics recovered, so damage becomes an error naming the file.
+func precheck(path string, timeout time.Duration) error {
+	st, err := os.Stat(path)
+	if err != nil || st.Size() == 0 {
+		return nil // a new file
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return nil // openDB reports it with its usual messages
+	}
+	defer db.Close()
+	return db.View(func(tx *bbolt.Tx) error {
+		if need := tx.Size(); need > st.Size() {
+			return fmt.Errorf("store: %s is truncated: its data runs to %d bytes but the file has %d; restore it from a backup", path, need, st.Size())
+		}
+		done := make(chan error, 1)
+		go func() {
+			debug.SetPanicOnFault(true)
+			defer func() {
+				if r := recover(); r != nil {
+					done <- fmt.Errorf("store: %s is damaged (%v); restore it from a backup", path, r)
+				}
+			}()
+			done <- tx.ForEach(func(_ []byte, b *bbolt.Bucket) error {
+				return b.ForEach(func(_, _ []byte) error { return nil })
+			})
+		}()
+		return <-done
+	})
 }
 
 // initSchema creates missing buckets and checks the schema version. A file
