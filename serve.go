@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		return fmt.Errorf("server.addr %s: %w", cfg.Server.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           countRequests(mux, reg),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
