@@ -130,7 +130,9 @@ func TestServeHotReload(t *testing.T) {
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			var got struct{ Messages []struct{ ID, From, Text string } }
+			var got struct {
+				Messages []struct{ ID, From, Text string }
+			}
 			json.Unmarshal(b, &got)
 			for _, m := range got.Messages {
 				if m.ID == posted.ID+".r0" {
