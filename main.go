@@ -57,6 +57,7 @@ Run "switchboard serve" and open http://localhost:8080 to talk to the sample bot
 		newCheckCmd(),
 		newEvalCmd(),
 		newTestCmd(),
+		newBenchCmd(),
 		newBackupCmd(),
 		newCompactCmd(),
 		newVersionCmd(),

@@ -16,7 +16,8 @@ import (
 type DispatcherOptions struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
-	// Workers is how many conversations are sent to at once (default 16).
+	// Workers is how many conversations of one platform are sent to at
+	// once (default 16); each platform has its own.
 	Workers int
 	// BaseBackoff is the first retry delay (default 500ms); it doubles per
 	// attempt up to MaxBackoff (default 5m), with jitter.
@@ -132,8 +133,11 @@ func (d *Dispatcher) Notify() {
 // start, from an earlier run, are sent first: this is the outbox replay.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	var (
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, d.opts.Workers)
+		wg sync.WaitGroup
+		// Each platform has its own Workers slots, so that a platform
+		// that is slow or over its rate limit only holds up its own
+		// replies.
+		sems     = make(map[string]chan struct{})
 		busyMu   sync.Mutex
 		busy     = make(map[string]bool) // conversations with a job in flight
 		lastGC   = d.opts.Now()
@@ -200,10 +204,21 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 		for _, k := range order {
 			batch := jobs[k]
+			platform := batch[0].Reply.Key.Platform
+			sem := sems[platform]
+			if sem == nil {
+				sem = make(chan struct{}, d.opts.Workers)
+				sems[platform] = sem
+			}
 			select {
 			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return nil
+			default:
+				// This platform's slots are all busy: leave the
+				// conversation for the scan after one of them ends.
+				busyMu.Lock()
+				delete(busy, k)
+				busyMu.Unlock()
+				continue
 			}
 			wg.Add(1)
 			go func() {

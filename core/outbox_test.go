@@ -333,3 +333,47 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 		}
 	}
 }
+
+// blocking is a Sender whose sends wait until release is closed.
+type blocking struct {
+	platform string
+	release  chan struct{}
+}
+
+func (b *blocking) Platform() string { return b.platform }
+func (b *blocking) Send(ctx context.Context, _ core.Reply) error {
+	select {
+	case <-b.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestSlowPlatformDoesNotHoldUpOthers: with every worker slot of one
+// platform stuck in a send, another platform's replies still go out.
+func TestSlowPlatformDoesNotHoldUpOthers(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	slow := &blocking{platform: "slow", release: make(chan struct{})}
+	fast := newRecorder(nil)
+	e := core.NewEngine(st, &echo{}, core.EngineOptions{})
+	for i := range 4 {
+		m := msg(fmt.Sprint("s", i), fmt.Sprint("s", i), "x")
+		m.Key.Platform = "slow"
+		if _, err := e.Handle(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		if _, err := e.Handle(ctx, msg(fmt.Sprint("f", i), fmt.Sprint("f", i), "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := fastOpts()
+	opts.Workers = 2
+	_, stop := runDispatcher(t, st, opts, slow, fast)
+	defer func() { close(slow.release); stop() }()
+	fast.await(t, 3, 2*time.Second)
+}

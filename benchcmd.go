@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchboard-gw/switchboard/internal/bench"
+)
+
+func newBenchCmd() *cobra.Command {
+	var (
+		o         bench.Options
+		platforms string
+		retries   int
+		asJSON    bool
+		logLevel  string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load-test a gateway with signed webhooks against built-in fake platform APIs",
+		Long: `Start a gateway in-process (a fresh store next to store.path, 127.0.0.1:0) whose
+api_urls point at fake Slack, Telegram, Discord and WeChat APIs started by the
+bench, send it signed webhooks and web chat messages, and match every reply the
+fakes record to the message that caused it. Prints msgs/s acknowledged, ack and
+reply latency, errors, lost (acknowledged, never answered) and duplicated
+replies, per platform. Telegram, Slack and Discord are offered at most 80% of
+what their adapters may send per second (--uncapped lifts that).
+
+During the run it also sends unsigned, wrongly signed, replayed and oversized
+requests to every platform and checks each is refused, and afterwards scans the
+gateway's whole log for every configured secret. The exit status is 1 when a
+reply was lost or duplicated, a bad request was accepted or a secret was logged.
+
+The bot, outbox and store tuning come from --config; the server, store path,
+platform and handoff settings are the bench's own. With --target the bench
+drives an already running gateway, the web chat only.`,
+		Example: `  switchboard bench --duration 10s
+  switchboard bench --platforms web,wechat --rate 500 --duration 30s --json
+  switchboard bench --slow-platform --slow-rate 0.2 --slow-latency 100ms
+  switchboard bench --fsync-probe --compare-nosync
+  switchboard bench --target http://localhost:8080 --messages 1000`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if bot, _, err := loadBot(cfg, slog.New(slog.DiscardHandler)); err == nil {
+				o.Questions = bench.Questions(bot)
+			}
+			if logLevel == "" {
+				logLevel = cfg.Log.Level
+			}
+			if err := o.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			o.Config, o.Serve = cfg, serve
+			if o.Dir == "" && o.Target == "" {
+				o.Dir = filepath.Dir(cfg.Store.Path) // the disk the gateway uses
+			}
+			o.Platforms = strings.Split(platforms, ",")
+			if o.Target != "" && !cmd.Flags().Changed("platforms") {
+				o.Platforms = []string{bench.Web}
+			}
+			o.Retries = retries
+			if retries == 0 {
+				o.Retries = -1 // none
+			}
+			if isTerminal(os.Stderr) {
+				o.Progress = cmd.ErrOrStderr()
+			}
+			rep, err := bench.Run(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				err = rep.WriteJSON(out)
+			} else {
+				err = rep.WriteTable(out)
+			}
+			if err != nil {
+				return err
+			}
+			problems := rep.Problems()
+			for _, p := range problems {
+				fmt.Fprintln(cmd.ErrOrStderr(), "switchboard bench:", p)
+			}
+			if len(problems) > 0 {
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&platforms, "platforms", strings.Join(bench.AllPlatforms, ","), "platforms to drive, comma-separated")
+	f.Float64Var(&o.Rate, "rate", 0, "messages per second in total (open loop); 0 = as fast as --connections allow")
+	f.IntVar(&o.Connections, "connections", bench.DefaultConnections, "concurrent senders")
+	f.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "how long to send")
+	f.IntVar(&o.Messages, "messages", 0, "send this many messages instead of for --duration")
+	f.IntVar(&retries, "retries", bench.DefaultRetries, "redeliveries of an unacknowledged webhook (Discord never redelivers)")
+	f.DurationVar(&o.Grace, "grace", bench.DefaultGrace, "after the load, stop waiting for replies once none came for this long")
+	f.DurationVar(&o.DrainMax, "drain-max", bench.DefaultDrainMax, "longest wait for replies after the load")
+	f.BoolVar(&o.Uncapped, "uncapped", false, "offer Telegram, Slack and Discord more than their adapters may send per second (replies queue)")
+	f.IntVar(&o.WebSessions, "web-sessions", bench.DefaultWebSessions, "web chat sessions the web messages rotate over")
+	f.BoolVar(&o.SlowPlatform, "slow-platform", false, "fake APIs answer a share of sends 429 + Retry-After and delay every send")
+	f.Float64Var(&o.SlowRate, "slow-rate", bench.DefaultSlowRate, "share of sends answered 429 with --slow-platform")
+	f.DurationVar(&o.SlowLatency, "slow-latency", bench.DefaultSlowLatency, "delay of every send with --slow-platform")
+	f.BoolVar(&o.FsyncProbe, "fsync-probe", false, "measure write+fdatasync latency in the store directory first")
+	f.IntVar(&o.FsyncProbes, "fsync-probes", bench.DefaultFsyncProbes, "4 KiB write+fdatasync samples of --fsync-probe")
+	f.BoolVar(&o.CompareNoSync, "compare-nosync", false, "run the load again on a store without fsync and compare msgs/s")
+	f.StringVar(&o.Target, "target", "", "base URL of a running gateway to drive instead (web chat only)")
+	f.StringVar(&o.Dir, "dir", "", "where to create the bench's store, gateway log and fsync probe (default: the directory of store.path)")
+	f.BoolVar(&o.Keep, "keep", false, "keep the store and the gateway log")
+	f.StringVar(&logLevel, "log-level", "", "log level of the in-process gateway (default: log.level); its log is scanned for secrets")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
