@@ -31,7 +31,8 @@ const (
 	maxLabelLen   = 80
 	maxCustomID   = 100
 	nonceLen      = 25
-	followupGrace = 10 * time.Second // a follow-up may race the deferred response
+	followupGrace = 10 * time.Second       // a follow-up may race the deferred response
+	followupRetry = 150 * time.Millisecond // how soon a follow-up that raced ahead is tried again
 )
 
 // Discord JSON error codes that mean an interaction token is unusable.
@@ -93,7 +94,7 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 			}
 			if age < followupGrace {
 				// The deferred response may not have reached Discord yet.
-				return &core.SendError{Platform: Platform, Status: re.Status, RetryAfter: time.Second,
+				return &core.SendError{Platform: Platform, Status: re.Status, RetryAfter: followupRetry,
 					Err: fmt.Errorf("follow-up for %s: interaction not acknowledged yet: %w", r.ID, re)}
 			}
 			a.log.InfoContext(ctx, "discord: interaction token no longer valid, sending to the channel", "reply", r.ID)
