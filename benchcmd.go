@@ -10,15 +10,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-gw/switchboard/internal/bench"
+	"github.com/switchboard-gw/switchboard/internal/chaos"
 )
 
 func newBenchCmd() *cobra.Command {
 	var (
-		o         bench.Options
-		platforms string
-		retries   int
-		asJSON    bool
-		logLevel  string
+		o          bench.Options
+		platforms  string
+		retries    int
+		asJSON     bool
+		logLevel   string
+		chaosKills int
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -43,9 +45,13 @@ drives an already running gateway, the web chat only.`,
   switchboard bench --platforms web,wechat --rate 500 --duration 30s --json
   switchboard bench --slow-platform --slow-rate 0.2 --slow-latency 100ms
   switchboard bench --fsync-probe --compare-nosync
-  switchboard bench --target http://localhost:8080 --messages 1000`,
+  switchboard bench --target http://localhost:8080 --messages 1000
+  switchboard bench --chaos 1000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if chaosKills > 0 {
+				return runChaos(cmd, chaosKills)
+			}
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
@@ -98,6 +104,7 @@ drives an already running gateway, the web chat only.`,
 		},
 	}
 	f := cmd.Flags()
+	f.IntVar(&chaosKills, "chaos", 0, "instead of load: the crash test with this many kill -9s of a serve subprocess (e.g. 1000), then check nothing was lost or answered twice")
 	f.StringVar(&platforms, "platforms", strings.Join(bench.AllPlatforms, ","), "platforms to drive, comma-separated")
 	f.Float64Var(&o.Rate, "rate", 0, "messages per second in total (open loop); 0 = as fast as --connections allow")
 	f.IntVar(&o.Connections, "connections", bench.DefaultConnections, "concurrent senders")
@@ -120,4 +127,37 @@ drives an already running gateway, the web chat only.`,
 	f.StringVar(&logLevel, "log-level", "", "log level of the in-process gateway (default: log.level); its log is scanned for secrets")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// runChaos runs the crash harness (internal/chaos) against this very binary:
+// serve as a subprocess with Telegram, Slack and the web chat on fake
+// platforms that retry like the real ones, killed kills times at random
+// moments and at the pipeline's failpoints, then checks that every
+// acknowledged message was answered once.
+func runChaos(cmd *cobra.Command, kills int) error {
+	bin, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench --chaos: find this binary: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "switchboard-chaos-")
+	if err != nil {
+		return fmt.Errorf("bench --chaos: %w", err)
+	}
+	errOut := cmd.ErrOrStderr()
+	fmt.Fprintf(errOut, "switchboard bench --chaos: %d kills of %s serve, work dir %s\n", kills, bin, dir)
+	rep, err := chaos.Run(cmd.Context(), chaos.Options{Binary: bin, Dir: dir, Kills: kills, Slack: true,
+		Logf: func(format string, args ...any) { fmt.Fprintf(errOut, format+"\n", args...) }})
+	if err != nil {
+		return fmt.Errorf("bench --chaos: %w (logs in %s)", err, dir)
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), rep.Summary())
+	if !rep.OK() {
+		for _, p := range rep.Problems {
+			fmt.Fprintln(cmd.OutOrStdout(), "PROBLEM:", p)
+		}
+		fmt.Fprintf(errOut, "logs kept in %s\n", dir)
+		return exitError{code: 1}
+	}
+	os.RemoveAll(dir)
+	return nil
 }
