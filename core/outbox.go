@@ -12,6 +12,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// maxScanPages bounds how many pages of ScanLimit entries one dispatcher
+// pass reads looking for replies it can send.
+const maxScanPages = 16
+
 // DispatcherOptions configure a Dispatcher. The zero value is usable.
 type DispatcherOptions struct {
 	Logger  *slog.Logger
@@ -161,42 +165,76 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			busyAtScan[k] = true
 		}
 		busyMu.Unlock()
-		entries, err := d.store.PendingOutbox(ctx, now.Add(100*365*24*time.Hour), d.opts.ScanLimit)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
-				return nil
-			}
-			d.log.ErrorContext(ctx, "outbox scan failed", "err", err)
-		}
 		nextDue := now.Add(d.opts.PollInterval)
 		// Group by conversation in commit order; a conversation whose first
-		// entry is not due (waiting for a retry) holds back its later entries.
+		// entry is not due (waiting for a retry) holds back its later
+		// entries, and so does one whose platform has no free worker slot
+		// in this pass. Pages are read until every platform's free slots
+		// are taken or the outbox ends, so a backlog for one platform does
+		// not hide the others' replies.
 		jobs := make(map[string][]OutboxEntry)
 		var order []string
 		held := make(map[string]bool)
-		busyMu.Lock()
-		for _, e := range entries {
-			k := e.Reply.Key.String()
-			if busy[k] || busyAtScan[k] || held[k] {
-				continue
-			}
-			if _, ok := d.senders[e.Reply.Key.Platform]; !ok {
-				d.warnNoSender(ctx, e.Reply.Key.Platform)
-				held[k] = true
-				continue
-			}
-			if e.NextAttempt.After(now) {
-				held[k] = true
-				if len(jobs[k]) == 0 && e.NextAttempt.Before(nextDue) {
-					nextDue = e.NextAttempt
-				}
-				continue
-			}
-			if len(jobs[k]) == 0 {
-				order = append(order, k)
-			}
-			jobs[k] = append(jobs[k], e)
+		free := make(map[string]int, len(d.senders))
+		freeTotal := 0
+		for p := range d.senders {
+			free[p] = d.opts.Workers - len(sems[p])
+			freeTotal += free[p]
 		}
+		pager, paged := d.store.(OutboxPager)
+		var after uint64
+		for page := 0; page < maxScanPages && freeTotal > 0; page++ {
+			var entries []OutboxEntry
+			var err error
+			if paged {
+				entries, err = pager.PendingOutboxAfter(ctx, now.Add(100*365*24*time.Hour), after, d.opts.ScanLimit)
+			} else {
+				entries, err = d.store.PendingOutbox(ctx, now.Add(100*365*24*time.Hour), d.opts.ScanLimit)
+			}
+			if err != nil {
+				if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+					return nil
+				}
+				d.log.ErrorContext(ctx, "outbox scan failed", "err", err)
+				break
+			}
+			busyMu.Lock()
+			for _, e := range entries {
+				after = e.Seq
+				k := e.Reply.Key.String()
+				if busy[k] || busyAtScan[k] || held[k] {
+					continue
+				}
+				platform := e.Reply.Key.Platform
+				if _, ok := d.senders[platform]; !ok {
+					d.warnNoSender(ctx, platform)
+					held[k] = true
+					continue
+				}
+				if e.NextAttempt.After(now) {
+					held[k] = true
+					if len(jobs[k]) == 0 && e.NextAttempt.Before(nextDue) {
+						nextDue = e.NextAttempt
+					}
+					continue
+				}
+				if len(jobs[k]) == 0 {
+					if free[platform] <= 0 {
+						held[k] = true // no slot this pass; a job's end rescans
+						continue
+					}
+					free[platform]--
+					freeTotal--
+					order = append(order, k)
+				}
+				jobs[k] = append(jobs[k], e)
+			}
+			busyMu.Unlock()
+			if !paged || len(entries) < d.opts.ScanLimit {
+				break
+			}
+		}
+		busyMu.Lock()
 		for _, k := range order {
 			busy[k] = true
 		}
@@ -213,8 +251,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			select {
 			case sem <- struct{}{}:
 			default:
-				// This platform's slots are all busy: leave the
-				// conversation for the scan after one of them ends.
+				// Cannot happen: free counted the slots and only this
+				// loop takes them. Leave it for the next scan.
 				busyMu.Lock()
 				delete(busy, k)
 				busyMu.Unlock()

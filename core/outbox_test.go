@@ -351,7 +351,8 @@ func (b *blocking) Send(ctx context.Context, _ core.Reply) error {
 }
 
 // TestSlowPlatformDoesNotHoldUpOthers: with every worker slot of one
-// platform stuck in a send, another platform's replies still go out.
+// platform stuck in a send and a backlog of its replies longer than one
+// scan page in front, another platform's replies still go out.
 func TestSlowPlatformDoesNotHoldUpOthers(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, t.TempDir())
@@ -359,7 +360,7 @@ func TestSlowPlatformDoesNotHoldUpOthers(t *testing.T) {
 	slow := &blocking{platform: "slow", release: make(chan struct{})}
 	fast := newRecorder(nil)
 	e := core.NewEngine(st, &echo{}, core.EngineOptions{})
-	for i := range 4 {
+	for i := range 12 {
 		m := msg(fmt.Sprint("s", i), fmt.Sprint("s", i), "x")
 		m.Key.Platform = "slow"
 		if _, err := e.Handle(ctx, m); err != nil {
@@ -373,6 +374,7 @@ func TestSlowPlatformDoesNotHoldUpOthers(t *testing.T) {
 	}
 	opts := fastOpts()
 	opts.Workers = 2
+	opts.ScanLimit = 3 // the fast replies sit behind four pages of slow ones
 	_, stop := runDispatcher(t, st, opts, slow, fast)
 	defer func() { close(slow.release); stop() }()
 	fast.await(t, 3, 2*time.Second)

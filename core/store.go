@@ -66,6 +66,13 @@ type Store interface {
 	Close() error
 }
 
+// OutboxPager is an optional Store capability: PendingOutbox for the
+// entries after a sequence number, so that the Dispatcher can read past a
+// backlog of one platform's replies to reach the others'.
+type OutboxPager interface {
+	PendingOutboxAfter(ctx context.Context, now time.Time, after uint64, limit int) ([]OutboxEntry, error)
+}
+
 // Commit is one atomic unit of work: a handled message or an agent's reply.
 type Commit struct {
 	Key ConversationKey

@@ -21,11 +21,19 @@ import (
 
 // PendingOutbox implements core.Store.
 func (s *Store) PendingOutbox(ctx context.Context, now time.Time, limit int) ([]core.OutboxEntry, error) {
+	return s.PendingOutboxAfter(ctx, now, 0, limit)
+}
+
+// PendingOutboxAfter implements core.OutboxPager: PendingOutbox for the
+// entries whose Seq is greater than after.
+func (s *Store) PendingOutboxAfter(ctx context.Context, now time.Time, after uint64, limit int) ([]core.OutboxEntry, error) {
 	out := []core.OutboxEntry{}
 	nowN := nowNanos(now)
+	var start [8]byte
+	binary.BigEndian.PutUint64(start[:], after+1)
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+		for k, v := c.Seek(start[:]); k != nil && len(out) < limit; k, v = c.Next() {
 			due, _, err := decodeFixed(bucketOutbox, k, v)
 			if err != nil {
 				return err
