@@ -50,19 +50,8 @@ func TestServeAllPlatforms(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, testLogger(), ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	base := "http://" + addr
+	base, stop := startServe(t, cfg)
+	ctx := context.Background()
 	const question = "what are your opening hours"
 	const answer = "We're open Monday to Friday"
 	waitFor := func(what string, cond func() bool) {
@@ -160,6 +149,24 @@ func TestServeAllPlatforms(t *testing.T) {
 	// Handoff across platforms: a Telegram customer asks for a person, the
 	// case appears in the Slack support channel, an agent answers in its
 	// thread, and the customer gets the answer on Telegram with her name.
+	// The rejected requests above are counted per platform in /metrics.
+	t.Run("rejections in metrics", func(t *testing.T) {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			`switchboard_http_requests_total{code="401",route="/webhooks/slack"} 1`,
+			`switchboard_http_requests_total{code="401",route="/webhooks/telegram"} 1`,
+			`switchboard_http_requests_total{code="200",route="/webhooks/telegram"} 2`,
+		} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
 	t.Run("telegram customer handed to a Slack agent", func(t *testing.T) {
 		user := telegramfake.User{ID: 5151, FirstName: "Tina"}
 		upd := telegramfake.TextUpdate(2001, 9, telegramfake.Private(user), user, "I want to talk to a person")
@@ -204,13 +211,7 @@ func TestServeAllPlatforms(t *testing.T) {
 		})
 	})
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }
