@@ -72,13 +72,18 @@ func TestBenchAllPlatforms(t *testing.T) {
 }
 
 // TestBenchSlowPlatform runs the small bench with fake APIs that answer
-// 429 + Retry-After to a third of the sends and delay every send: the
+// 429 + Retry-After to 30% of the sends and delay every send: the
 // outbox honours the 429s and nothing is lost. Nothing is duplicated
 // either: a 429 means the platform did not take the message, and the delay
 // stays far below the adapters' timeouts, so no send can time out after
 // the platform accepted it (the only way to duplicate without a crash).
 func TestBenchSlowPlatform(t *testing.T) {
-	rep, err := runBench(t, append(small, "--slow-platform", "--slow-rate", "0.3", "--slow-latency", "20ms")...)
+	// Only the rate-limited platforms, so that all 200 sends meet the
+	// slow fakes (with web and WeChat in the mix only a dozen would), and a
+	// grace long enough for a reply that meets several 429s in a row.
+	args := []string{"--messages", "200", "--connections", "16", "--platforms", "slack,telegram,discord", "--grace", "10s",
+		"--slow-platform", "--slow-rate", "0.3", "--slow-latency", "20ms"}
+	rep, err := runBench(t, args...)
 	if err != nil {
 		t.Errorf("bench failed: %v (problems: %q)", err, rep.Problems())
 	}
