@@ -127,19 +127,7 @@ func TestCheck(t *testing.T) {
 func TestServe(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Server.AdminToken = "admin-secret"
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	base := "http://" + addr
+	base, stop := startServe(t, cfg)
 
 	do := func(method, path, token, body string) (int, string) {
 		t.Helper()
@@ -220,14 +208,8 @@ func TestServe(t *testing.T) {
 		t.Fatalf("backup counters = %v", counters)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v after shutdown", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }
 

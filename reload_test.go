@@ -85,20 +85,7 @@ func TestServeHotReload(t *testing.T) {
 	dir := copyBot(t)
 	cfg := testConfig(t)
 	cfg.Bot.Intents = dir
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, testLogger(), ready) }()
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base, stop := startServe(t, cfg)
 	resp, err := http.Post(base+"/api/web/session", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -168,8 +155,7 @@ func TestServeHotReload(t *testing.T) {
 	if a := ask("what are your opening hours"); !strings.Contains(a, "Holiday hours") {
 		t.Fatalf("after an invalid edit: %q", a)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 }
