@@ -32,7 +32,11 @@ func Tokens(text string) []string {
 // whether it is a CJK character written right after another one, so that
 // the feature extractor can rebuild runs of CJK text.
 func tokenize(text string) (dst []string, glued []bool) {
-	s := norm.NFKC.String(text)
+	// Invalid UTF-8 becomes U+FFFD first: NFKC does not normalise the
+	// characters right after an invalid byte, so tokenising would not be
+	// idempotent ("\xf6ϐ" kept ϐ, re-tokenised it became β; found by
+	// FuzzTokens).
+	s := norm.NFKC.String(strings.ToValidUTF8(text, "\uFFFD"))
 	var b strings.Builder
 	flush := func() {
 		if b.Len() > 0 {
