@@ -14,8 +14,21 @@ while IFS=: read -r file name; do
   [[ "$name" =~ $filter ]] || continue
   pkg="$(dirname "$file")"
   echo "fuzz: $name in $pkg for $FUZZTIME"
-  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -parallel 2 "$pkg" >/tmp/fuzz-"$name".log 2>&1; then
-    echo "fuzz: $name FAILED:"; tail -30 /tmp/fuzz-"$name".log; status=1
-  fi
+  log="${TMPDIR:-/tmp}/fuzz-$name.log"
+  for attempt in 1 2; do
+    if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -parallel 2 "$pkg" >"$log" 2>&1; then
+      break
+    fi
+    if grep -q "Failing input written" "$log" || ! grep -q "context deadline exceeded" "$log"; then
+      echo "fuzz: $name FAILED:"; tail -30 "$log"; status=1
+      break
+    fi
+    # Go's fuzzer sometimes ends with "context deadline exceeded" when a
+    # worker is starved at the deadline on a loaded machine, with no input
+    # found: run it once more; a second timeout is reported but not fatal.
+    if [ "$attempt" = 2 ]; then
+      echo "fuzz: $name: the fuzzer timed out twice without finding an input (loaded machine?); not counted as a failure"
+    fi
+  done
 done < <(grep -rho --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . -H | sed 's/func //' | sort -u)
 exit $status
