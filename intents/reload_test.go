@@ -1,9 +1,9 @@
 package intents
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/switchboard-gw/switchboard/internal/testlog"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,23 +15,8 @@ import (
 	"github.com/switchboard-gw/switchboard/core"
 )
 
-// syncBuffer is a log sink safe for the watcher goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the shared concurrent-safe log sink.
+type syncBuffer = testlog.Buffer
 
 func writeBot(t *testing.T, dir, src string) {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/switchboard-gw/switchboard/internal/testlog"
 	"io"
 	"log/slog"
 	"net/http"
@@ -40,23 +41,8 @@ var sampleBot = sync.OnceValues(func() (*intents.Understander, error) {
 	return intents.New(context.Background(), bot, intents.Options{Seed: 1})
 })
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers (the log sink).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is the shared concurrent-safe log sink.
+type syncBuffer = testlog.Buffer
 
 // gateway is the whole path: a bolt store under a test directory, the
 // engine with the sample bot and the Slack desk, the web chat and the Slack

@@ -2,16 +2,15 @@ package web
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/switchboard-gw/switchboard/internal/testlog"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,23 +38,8 @@ func (u echoUnderstander) Understand(ctx context.Context, in core.Input) (core.D
 	return core.Decision{Intent: "echo", Confidence: 1, State: in.State, Replies: []core.ReplyText{rt}}, nil
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers (the log sink).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is the shared concurrent-safe log sink.
+type syncBuffer = testlog.Buffer
 
 // stack is the full gateway path of the web chat: bolt store, engine,
 // dispatcher and adapter behind an httptest server.

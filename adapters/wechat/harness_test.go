@@ -1,8 +1,8 @@
 package wechat
 
 import (
-	"bytes"
 	"context"
+	"github.com/switchboard-gw/switchboard/internal/testlog"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,23 +27,8 @@ const (
 	testGhID   = "gh_0123456789ab"
 )
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the shared concurrent-safe log sink.
+type syncBuffer = testlog.Buffer
 
 // replyFunc is a stub Understander: it answers each input with the texts fn returns.
 type replyFunc func(in core.Input) []core.ReplyText
