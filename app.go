@@ -81,6 +81,10 @@ type runtime struct {
 	answer   core.Understander
 	reloader *intents.Reloader
 	store    *bolt.Store
+	// now is the one clock of the process: the store judges expiry by it,
+	// the engine stamps messages and decides handoff timers with it, the
+	// outbox schedules retries with it.
+	now func() time.Time
 }
 
 // openRuntime loads the bot, trains the classifier and opens the store.
@@ -100,7 +104,8 @@ func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ru
 	if cfg.Store.NoSync {
 		log.Warn("store: fsync disabled for a benchmark; commits are not durable")
 	}
-	st, err := bolt.Open(ctx, cfg.Store.Path, bolt.Options{Logger: log, NoSync: cfg.Store.NoSync})
+	now := time.Now
+	st, err := bolt.Open(ctx, cfg.Store.Path, bolt.Options{Logger: log, NoSync: cfg.Store.NoSync, Now: now})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +117,7 @@ func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ru
 	if fail.Enabled() {
 		log.Warn("failpoints enabled: this process will kill itself at random points (crash testing)", "spec", os.Getenv(failpoint.EnvVar))
 	}
-	rt := &runtime{fail: fail, cfg: cfg, log: log, bot: bot, botFrom: from, u: u, answer: u, store: st}
+	rt := &runtime{fail: fail, cfg: cfg, log: log, bot: bot, botFrom: from, u: u, answer: u, store: st, now: now}
 	if from == cfg.Bot.Intents {
 		rt.reloader = intents.NewReloader(u, cfg.Bot.Intents, iopts)
 		rt.answer = rt.reloader
@@ -154,6 +159,7 @@ func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 	handoff := handoffOptions(rt.cfg)
 	return core.NewEngine(rt.store, rt.answer, core.EngineOptions{
 		Logger:    rt.log,
+		Now:       rt.now,
 		Metrics:   metrics,
 		Notify:    notify,
 		Handoff:   handoff,
@@ -170,6 +176,7 @@ func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 func (rt *runtime) dispatcher(metrics *core.Metrics, eng *core.Engine, senders ...core.Sender) *core.Dispatcher {
 	return core.NewDispatcher(rt.store, senders, core.DispatcherOptions{
 		OnDeadLetter: eng.NoteUndelivered,
+		Now:          rt.now,
 		Failpoint:    rt.fail.Hit,
 		Logger:       rt.log,
 		Metrics:      metrics,
@@ -180,13 +187,14 @@ func (rt *runtime) dispatcher(metrics *core.Metrics, eng *core.Engine, senders .
 	})
 }
 
-// expireLoop deletes expired dedupe keys in small batches every minute.
-func expireLoop(ctx context.Context, st core.Store, log *slog.Logger) {
+// expireLoop deletes expired dedupe keys in small batches every minute,
+// judging expiry by now (the store's clock).
+func expireLoop(ctx context.Context, st core.Store, now func() time.Time, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		for {
-			n, err := st.ExpireDedupe(ctx, time.Now(), 500)
+			n, err := st.ExpireDedupe(ctx, now(), 500)
 			if err != nil {
 				if ctx.Err() == nil && !errors.Is(err, core.ErrClosed) {
 					log.Warn("expiring dedupe keys failed", "err", err)
@@ -201,7 +209,7 @@ func expireLoop(ctx context.Context, st core.Store, log *slog.Logger) {
 			ExpireKV(context.Context, time.Time, int) (int, error)
 		}); ok {
 			for {
-				n, err := kv.ExpireKV(ctx, time.Now(), 500)
+				n, err := kv.ExpireKV(ctx, now(), 500)
 				if err != nil || n < 500 {
 					break
 				}

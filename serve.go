@@ -126,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 			log.Error("outbox dispatcher stopped", "err", err)
 		}
 	})
-	wg.Go(func() { expireLoop(bg, rt.store, log) })
+	wg.Go(func() { expireLoop(bg, rt.store, rt.now, log) })
 	wg.Go(func() { sweepLoop(bg, engine, log) })
 	if rt.reloader != nil {
 		wg.Go(func() {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/switchboard-gw/switchboard/core"
 )
@@ -24,7 +25,7 @@ func BenchmarkEngineHandle(b *testing.B) {
 				if backend == "bolt" {
 					st = openStore(b, b.TempDir())
 				} else {
-					st = newMemStore()
+					st = newMemStore(time.Now)
 				}
 				defer st.Close()
 				e := core.NewEngine(st, &echo{}, core.EngineOptions{})

@@ -61,7 +61,14 @@ func (e *echo) Understand(ctx context.Context, in core.Input) (core.Decision, er
 
 func openStore(t testing.TB, dir string) *bolt.Store {
 	t.Helper()
-	st, err := bolt.Open(context.Background(), filepath.Join(dir, "sb.db"), bolt.Options{})
+	return openStoreClock(t, dir, nil)
+}
+
+// openStoreClock opens a store that reads the time from now (nil: the
+// machine's clock); pass the engine's clock.
+func openStoreClock(t testing.TB, dir string, now func() time.Time) *bolt.Store {
+	t.Helper()
+	st, err := bolt.Open(context.Background(), filepath.Join(dir, "sb.db"), bolt.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

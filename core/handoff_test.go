@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/fakeclock"
 )
 
 // desk is a tiny scripted bot: "human" asks for a person, "??" is not
@@ -32,22 +32,13 @@ func (desk) Understand(_ context.Context, in core.Input) (core.Decision, error) 
 	return core.Decision{Intent: "answer", Confidence: 0.9, State: st, Replies: []core.ReplyText{{Text: "answer to " + in.Text}}}, nil
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// everDue is later than any clock of these tests: every outbox entry is due by it.
+var everDue = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // outbox returns the pending outbox entries (nothing is sending in these tests).
 func outbox(t *testing.T, st core.Store) []core.Reply {
 	t.Helper()
-	es, err := st.PendingOutbox(context.Background(), time.Now().Add(time.Hour*24*365), 1000)
+	es, err := st.PendingOutbox(context.Background(), everDue, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +51,7 @@ func outbox(t *testing.T, st core.Store) []core.Reply {
 
 func drain(t *testing.T, st core.Store) {
 	t.Helper()
-	es, _ := st.PendingOutbox(context.Background(), time.Now().Add(time.Hour*24*365), 1000)
+	es, _ := st.PendingOutbox(context.Background(), everDue, 1000)
 	for _, e := range es {
 		if err := st.CompleteOutbox(context.Background(), e.Seq); err != nil {
 			t.Fatal(err)
@@ -68,12 +59,21 @@ func drain(t *testing.T, st core.Store) {
 	}
 }
 
+// TestHandoffLifecycle runs the whole life of a case with the store and
+// the engine on one injected clock, at dates years apart: nothing in it may
+// depend on the machine's date.
 func TestHandoffLifecycle(t *testing.T) {
+	for _, base := range fakeclock.Bases() {
+		t.Run(base.Format("2006-01-02"), func(t *testing.T) { testHandoffLifecycle(t, base) })
+	}
+}
+
+func testHandoffLifecycle(t *testing.T, base time.Time) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st := openStore(t, dir)
-	clk := &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	opts := core.EngineOptions{Now: clk.now, Handoff: core.HandoffOptions{
+	clk := fakeclock.New(base)
+	st := openStoreClock(t, dir, clk.Now)
+	opts := core.EngineOptions{Now: clk.Now, Handoff: core.HandoffOptions{
 		DeskPlatform: "desk", DeskChat: "C-support", IdleReturn: 30 * time.Minute, UnassignedAlert: 5 * time.Minute,
 	}}
 	e := core.NewEngine(st, desk{}, opts)
@@ -114,7 +114,7 @@ func TestHandoffLifecycle(t *testing.T) {
 	drain(t, st)
 
 	// The unassigned reminder fires once.
-	clk.add(6 * time.Minute)
+	clk.Add(6 * time.Minute)
 	if n, err := e.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep = %d, %v; want one reminder", n, err)
 	}
@@ -129,7 +129,7 @@ func TestHandoffLifecycle(t *testing.T) {
 	// An agent answers; a Slack retry of the same event is relayed once.
 	// Close and reopen the store in between: handoff state is durable.
 	st.Close()
-	st = openStore(t, dir)
+	st = openStoreClock(t, dir, clk.Now)
 	defer st.Close()
 	e = core.NewEngine(st, desk{}, opts)
 	am := core.AgentMessage{About: cust, ID: "ev1", Agent: "Ana", Text: "Hi, Ana here. Let me check."}
@@ -177,13 +177,13 @@ func TestHandoffLifecycle(t *testing.T) {
 
 func TestHandoffRules(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(fakeclock.Bases()[0])
 	withDesk := core.HandoffOptions{DeskPlatform: "desk", DeskChat: "C1", AfterFallbacks: 2, OnNegativeSentiment: true, IdleReturn: 30 * time.Minute}
 
 	t.Run("after fallbacks", func(t *testing.T) {
-		st := openStore(t, t.TempDir())
+		st := openStoreClock(t, t.TempDir(), clk.Now)
 		defer st.Close()
-		e := core.NewEngine(st, desk{}, core.EngineOptions{Now: clk.now, Handoff: withDesk})
+		e := core.NewEngine(st, desk{}, core.EngineOptions{Now: clk.Now, Handoff: withDesk})
 		r1, _ := e.Handle(ctx, msg("c", "1", "??"))
 		r2, _ := e.Handle(ctx, msg("c", "2", "??"))
 		if r1.Decision.Handoff || !r2.Decision.Handoff || !strings.Contains(r2.Decision.HandoffReason, "2 messages in a row") {
@@ -194,21 +194,21 @@ func TestHandoffRules(t *testing.T) {
 		}
 	})
 	t.Run("negative sentiment", func(t *testing.T) {
-		st := openStore(t, t.TempDir())
+		st := openStoreClock(t, t.TempDir(), clk.Now)
 		defer st.Close()
-		e := core.NewEngine(st, desk{}, core.EngineOptions{Now: clk.now, Handoff: withDesk})
+		e := core.NewEngine(st, desk{}, core.EngineOptions{Now: clk.Now, Handoff: withDesk})
 		r, _ := e.Handle(ctx, msg("c", "1", "awful"))
 		if !r.Decision.Handoff || !strings.Contains(r.Decision.HandoffReason, "negative") {
 			t.Fatalf("sentiment rule: %+v", r.Decision)
 		}
 	})
 	t.Run("idle return on the next message and by sweep", func(t *testing.T) {
-		st := openStore(t, t.TempDir())
+		st := openStoreClock(t, t.TempDir(), clk.Now)
 		defer st.Close()
-		e := core.NewEngine(st, desk{}, core.EngineOptions{Now: clk.now, Handoff: withDesk})
+		e := core.NewEngine(st, desk{}, core.EngineOptions{Now: clk.Now, Handoff: withDesk})
 		e.Handle(ctx, msg("a", "1", "human"))
 		e.Handle(ctx, msg("b", "b1", "human"))
-		clk.add(31 * time.Minute)
+		clk.Add(31 * time.Minute)
 		if n, err := e.Sweep(ctx); err != nil || n != 2 {
 			t.Fatalf("sweep returned %d, %v; want 2", n, err)
 		}
@@ -218,16 +218,16 @@ func TestHandoffRules(t *testing.T) {
 		}
 		// Lazily, without a sweep.
 		e.Handle(ctx, msg("c", "c1", "human"))
-		clk.add(31 * time.Minute)
+		clk.Add(31 * time.Minute)
 		r, _ = e.Handle(ctx, msg("c", "c2", "hello"))
 		if len(r.Replies) != 2 || !strings.Contains(r.Replies[0].Text, "bot again") || r.Replies[1].Text != "answer to hello" {
 			t.Fatalf("lazy idle return: %+v", r.Replies)
 		}
 	})
 	t.Run("no desk: unavailable notice, the bot keeps it", func(t *testing.T) {
-		st := openStore(t, t.TempDir())
+		st := openStoreClock(t, t.TempDir(), clk.Now)
 		defer st.Close()
-		e := core.NewEngine(st, desk{}, core.EngineOptions{Now: clk.now, Handoff: core.HandoffOptions{AfterFallbacks: 2}})
+		e := core.NewEngine(st, desk{}, core.EngineOptions{Now: clk.Now, Handoff: core.HandoffOptions{AfterFallbacks: 2}})
 		r, _ := e.Handle(ctx, msg("c", "1", "human"))
 		// The intent's "a person will take over" would be untrue: only the notice.
 		if r.Decision.Handoff || len(r.Replies) != 1 || !strings.Contains(r.Replies[0].Text, "no one from our team") {

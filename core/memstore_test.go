@@ -20,10 +20,11 @@ type memStore struct {
 	outbox []core.OutboxEntry
 	seq    uint64
 	counts map[string]int64
+	now    func() time.Time // the engine's clock: decides dedupe expiry
 }
 
-func newMemStore() *memStore {
-	return &memStore{dedupe: map[string]time.Time{}, states: map[string]core.State{},
+func newMemStore(now func() time.Time) *memStore {
+	return &memStore{now: now, dedupe: map[string]time.Time{}, states: map[string]core.State{},
 		turns: map[string][]core.Turn{}, counts: map[string]int64{}}
 }
 
@@ -31,7 +32,7 @@ func (s *memStore) Load(_ context.Context, key core.ConversationKey, keys []stri
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range keys {
-		if exp, ok := s.dedupe[k]; ok && exp.After(time.Now()) {
+		if exp, ok := s.dedupe[k]; ok && exp.After(s.now()) {
 			return core.State{}, true, nil
 		}
 	}
@@ -42,7 +43,7 @@ func (s *memStore) Commit(_ context.Context, c core.Commit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, d := range c.Dedupe {
-		if exp, ok := s.dedupe[d.Key]; ok && exp.After(time.Now()) {
+		if exp, ok := s.dedupe[d.Key]; ok && exp.After(s.now()) {
 			return core.ErrDuplicate
 		}
 	}

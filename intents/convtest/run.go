@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/fakeclock"
 	"github.com/switchboard-gw/switchboard/store/bolt"
 )
 
@@ -135,11 +136,6 @@ func Run(ctx context.Context, files []string, u core.Understander, opts Options,
 	return failed, nil
 }
 
-// clock is the engine's clock during a test.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
 // runFile runs the tests of one file on one throwaway database.
 func runFile(ctx context.Context, tests []Test, u core.Understander, opts Options) (results []Result, err error) {
 	dir, err := os.MkdirTemp("", "switchboard-convtest-")
@@ -151,7 +147,11 @@ func runFile(ctx context.Context, tests []Test, u core.Understander, opts Option
 			err = rerr
 		}
 	}()
-	st, err := bolt.Open(ctx, filepath.Join(dir, "t.db"), bolt.Options{Logger: opts.Logger})
+	// One clock for the engine and the store, set to each test's time: the
+	// store judges dedupe and key-value expiry by the test's date, not the
+	// machine's.
+	clk := fakeclock.New(opts.Now)
+	st, err := bolt.Open(ctx, filepath.Join(dir, "t.db"), bolt.Options{Logger: opts.Logger, Now: clk.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -164,23 +164,22 @@ func runFile(ctx context.Context, tests []Test, u core.Understander, opts Option
 	if h.DeskPlatform == "" || h.DeskChat == "" {
 		h.DeskPlatform, h.DeskChat = "convtest-desk", "cases"
 	}
-	clk := &clock{}
 	e := core.NewEngine(st, u, core.EngineOptions{Logger: opts.Logger, Now: clk.Now, Handoff: h})
 	for i, t := range tests {
 		if err := ctx.Err(); err != nil {
 			return results, err
 		}
-		clk.now = opts.Now
+		clk.Set(opts.Now)
 		if !t.Now.IsZero() {
-			clk.now = t.Now
+			clk.Set(t.Now)
 		}
 		key := core.ConversationKey{Platform: "convtest", Chat: fmt.Sprintf("test%d", i), User: "customer"}
 		start := time.Now()
 		r := Result{Test: t}
 		for j, s := range t.Steps {
-			clk.now = clk.now.Add(s.Wait)
+			clk.Add(s.Wait)
 			res, err := e.Handle(ctx, core.Message{Key: key, ID: fmt.Sprintf("test%d.step%d", i, j+1), Text: s.User,
-				UserName: t.UserName, Language: t.Language, Received: clk.now})
+				UserName: t.UserName, Language: t.Language, Received: clk.Now()})
 			if err != nil {
 				if ctx.Err() != nil {
 					return results, ctx.Err()
@@ -198,7 +197,7 @@ func runFile(ctx context.Context, tests []Test, u core.Understander, opts Option
 					r.Trace = append(r.Trace, "bot> "+strings.ReplaceAll(reply.Text, "\n", "\n     "))
 				}
 			}
-			clk.now = clk.now.Add(time.Second)
+			clk.Add(time.Second)
 		}
 		r.Took = time.Since(start)
 		results = append(results, r)

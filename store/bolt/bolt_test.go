@@ -64,9 +64,9 @@ func checkFile(t *testing.T, path string) {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, dir string) core.Store {
+	storetest.Run(t, func(t *testing.T, dir string, now func() time.Time) core.Store {
 		// A missing parent directory is created.
-		return openTest(t, filepath.Join(dir, "data", "switchboard.db"), Options{})
+		return openTest(t, filepath.Join(dir, "data", "switchboard.db"), Options{Now: now})
 	})
 }
 

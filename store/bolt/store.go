@@ -50,11 +50,19 @@ type Options struct {
 	// it). It exists only so that `switchboard bench --compare-nosync` can
 	// show what durability costs; serve never sets it from configuration.
 	NoSync bool
+	// Now is the clock that decides whether dedupe keys and key-value
+	// records have expired and from which a Put's ttl is counted; nil means
+	// time.Now. Pass the same clock as the engine's so that an Expires
+	// written at commit time is judged against the time it was computed from.
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = DefaultLockTimeout
@@ -131,7 +139,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		path:    path,
 		log:     opts.Logger.With("store", "bolt", "path", path),
 		opts:    opts,
-		now:     time.Now,
+		now:     opts.Now,
 		queue:   make(chan *op, queueSize),
 		stopped: make(chan struct{}),
 	}

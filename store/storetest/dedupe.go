@@ -14,7 +14,7 @@ func testDedupe(t *testing.T, o *opener) {
 	s := o.store(t)
 	ctx := t.Context()
 	k := convKey(1)
-	future := time.Now().Add(time.Hour)
+	future := o.now().Add(time.Hour)
 
 	st, seen := load(t, s, k, "slack:Ev1")
 	if seen {
@@ -68,7 +68,7 @@ func testDedupe(t *testing.T, o *opener) {
 func testDedupeConcurrent(t *testing.T, o *opener) {
 	s := o.store(t)
 	const n = 50
-	future := time.Now().Add(time.Hour)
+	future := o.now().Add(time.Hour)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -122,7 +122,7 @@ func testDedupeConcurrent(t *testing.T, o *opener) {
 func testDedupeExpiry(t *testing.T, o *opener) {
 	s := o.store(t)
 	ctx := t.Context()
-	now := time.Now()
+	now := o.now()
 	past, future := now.Add(-time.Hour), now.Add(time.Hour)
 	k := convKey(1)
 
@@ -183,4 +183,23 @@ func testDedupeExpiry(t *testing.T, o *opener) {
 	}
 	mustIs(t, s.Commit(ctx, core.Commit{Key: k, Dedupe: dedupe(future, "old-7")}), core.ErrDuplicate,
 		"re-committed key survives ExpireDedupe")
+
+	// Expiry is judged by the store's clock, whatever the machine's date:
+	// a key live for an hour is seen for 59 minutes, then no longer.
+	commit(t, s, core.Commit{Key: k, Dedupe: dedupe(o.now().Add(time.Hour), "clock-1")})
+	o.clock.Add(59 * time.Minute)
+	if _, seen := load(t, s, k, "clock-1"); !seen {
+		t.Error("key with an hour to live not seen 59 minutes later (store reads another clock?)")
+	}
+	mustIs(t, s.Commit(ctx, core.Commit{Key: k, Dedupe: dedupe(o.now().Add(time.Hour), "clock-1")}), core.ErrDuplicate,
+		"commit of a live key by the store's clock")
+	o.clock.Add(2 * time.Minute)
+	if _, seen := load(t, s, k, "clock-1"); seen {
+		t.Error("key seen after its expiry by the store's clock")
+	}
+	n, err := s.ExpireDedupe(ctx, o.now(), 100)
+	must(t, err, "expire dedupe by the store's clock")
+	if n < 1 {
+		t.Errorf("ExpireDedupe at the store's clock deleted %d keys, want at least clock-1", n)
+	}
 }

@@ -50,7 +50,7 @@ func testKV(t *testing.T, o *opener) {
 
 	// Expiry.
 	must(t, s.Put(ctx, "web", "short", []byte("soon gone"), 20*time.Millisecond), "put with ttl")
-	time.Sleep(100 * time.Millisecond)
+	o.clock.Add(100 * time.Millisecond)
 	_, err = get("web", "short")
 	mustIs(t, err, core.ErrNotFound, "get expired key")
 	wantValue("wechat", "s1", "token")
@@ -60,13 +60,13 @@ func testKV(t *testing.T, o *opener) {
 	// A ttl can be replaced by none and the other way round.
 	must(t, s.Put(ctx, "web", "s1", []byte("v3"), 20*time.Millisecond), "put with ttl over no ttl")
 	must(t, s.Put(ctx, "web", "s1", []byte("v4"), 0), "put without ttl over ttl")
-	time.Sleep(60 * time.Millisecond)
+	o.clock.Add(60 * time.Millisecond)
 	wantValue("web", "s1", "v4")
 
 	// List: one namespace, key order, no expired records, limit.
 	must(t, s.Put(ctx, "we", "b", []byte("in a prefix namespace"), 0), "put")
 	must(t, s.Put(ctx, "web", "gone", []byte("x"), time.Millisecond), "put")
-	time.Sleep(20 * time.Millisecond)
+	o.clock.Add(20 * time.Millisecond)
 	list := func(ns string, limit int) []core.KV {
 		t.Helper()
 		kvs, err := s.List(ctx, ns, limit)
@@ -89,7 +89,7 @@ func testCommitKV(t *testing.T, o *opener) {
 	s := o.store(t)
 	ctx := t.Context()
 	k := convKey(1)
-	future := time.Now().Add(time.Hour)
+	future := o.now().Add(time.Hour)
 	must(t, s.Put(ctx, "cases", "old", []byte("x"), 0), "put")
 	commit(t, s, core.Commit{Key: k, Dedupe: dedupe(future, "m1"), KV: []core.KVWrite{
 		{Namespace: "cases", Key: "C1/1.0001", Value: []byte(k.String())},
@@ -107,7 +107,7 @@ func testCommitKV(t *testing.T, o *opener) {
 	equal(t, "namespace after commit", kvs, []core.KV{
 		{Key: "C1/1.0001", Value: []byte(k.String())}, {Key: "temp", Value: []byte("t")}, {Key: "twice", Value: []byte("second")},
 	})
-	time.Sleep(50 * time.Millisecond)
+	o.clock.Add(50 * time.Millisecond)
 	_, err = s.Get(ctx, "tokens", "short")
 	mustIs(t, err, core.ErrNotFound, "kv written by commit with a ttl, after the ttl")
 
@@ -128,7 +128,7 @@ func testReopen(t *testing.T, o *opener) {
 	s := o.store(t)
 	ctx := t.Context()
 	k := convKey(1)
-	future := time.Now().Add(time.Hour)
+	future := o.now().Add(time.Hour)
 	commit(t, s, core.Commit{
 		Key: k, Dedupe: dedupe(future, "d1"), SaveState: true, State: fullState(),
 		Turns:    []core.Turn{turn("t0", 0), turn("t1", 1)},
@@ -177,7 +177,7 @@ func testCanceledContext(t *testing.T, o *opener) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	k := convKey(1)
-	err := s.Commit(ctx, core.Commit{Key: k, Dedupe: dedupe(time.Now().Add(time.Hour), "c1"),
+	err := s.Commit(ctx, core.Commit{Key: k, Dedupe: dedupe(o.now().Add(time.Hour), "c1"),
 		SaveState: true, State: fullState()})
 	mustIs(t, err, context.Canceled, "commit with canceled context")
 	st, seen := load(t, s, k, "c1")
@@ -209,7 +209,7 @@ func testClosed(t *testing.T, o *opener) {
 		{"Get", func() error { _, err := s.Get(ctx, "web", "k"); return err }},
 		{"Put", func() error { return s.Put(ctx, "web", "k", []byte("v"), 0) }},
 		{"List", func() error { _, err := s.List(ctx, "web", 10); return err }},
-		{"ExpireDedupe", func() error { _, err := s.ExpireDedupe(ctx, time.Now(), 10); return err }},
+		{"ExpireDedupe", func() error { _, err := s.ExpireDedupe(ctx, o.now(), 10); return err }},
 		{"Counters", func() error { _, err := s.Counters(ctx); return err }},
 		{"Close", s.Close},
 	}

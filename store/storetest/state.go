@@ -100,7 +100,7 @@ func testFailedCommitWritesNothing(t *testing.T, o *opener) {
 	s := o.store(t)
 	ctx := t.Context()
 	k := convKey(1)
-	future := time.Now().Add(time.Hour)
+	future := o.now().Add(time.Hour)
 	commit(t, s, core.Commit{Key: k, Dedupe: dedupe(future, "taken"), SaveState: true, State: fullState()})
 	before, _ := load(t, s, k)
 
@@ -218,7 +218,7 @@ func testCounters(t *testing.T, o *opener) {
 func testConcurrentWriters(t *testing.T, o *opener) {
 	s := o.store(t)
 	const writers, commits = 64, 50
-	future := time.Now().Add(time.Hour)
+	future := o.now().Add(time.Hour)
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
 	for g := range writers {

@@ -3,8 +3,8 @@
 // A store package calls Run from one of its tests:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T, dir string) core.Store {
-//			s, err := bolt.Open(t.Context(), filepath.Join(dir, "db"), bolt.Options{})
+//		storetest.Run(t, func(t *testing.T, dir string, now func() time.Time) core.Store {
+//			s, err := bolt.Open(t.Context(), filepath.Join(dir, "db"), bolt.Options{Now: now})
 //			if err != nil {
 //				t.Fatal(err)
 //			}
@@ -17,6 +17,12 @@
 // outbox order and life cycle, key-value records (also written by commits),
 // counters, concurrency,
 // durability across close and reopen, and ErrClosed after Close.
+//
+// The store must take the current time only from the clock it is given:
+// the suite runs every test with that clock set years in the past, at a
+// recent fixed date and years in the future, and moves it forward to expire
+// dedupe keys and key-value records. A store that reads the machine's clock
+// behind the caller's back fails.
 package storetest
 
 import (
@@ -27,14 +33,19 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/fakeclock"
 )
 
-// Run runs the conformance suite as subtests of t. open must return a store
-// kept in dir (a fresh t.TempDir per subtest); it is called again with the
-// same dir after the previous store was closed, and must then return a store
-// that holds everything committed before. Run closes every store it opens.
-// Stores must keep at least 50 transcript turns per conversation.
-func Run(t *testing.T, open func(t *testing.T, dir string) core.Store) {
+// Opener opens a store kept in dir whose clock is now.
+type Opener func(t *testing.T, dir string, now func() time.Time) core.Store
+
+// Run runs the conformance suite as subtests of t, once for each of
+// fakeclock.Bases. open must return a store kept in dir (a fresh t.TempDir
+// per subtest) that reads the time only from now; it is called again with
+// the same dir after the previous store was closed, and must then return a
+// store that holds everything committed before. Run closes every store it
+// opens. Stores must keep at least 50 transcript turns per conversation.
+func Run(t *testing.T, open Opener) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, o *opener)
@@ -59,22 +70,31 @@ func Run(t *testing.T, open func(t *testing.T, dir string) core.Store) {
 		{"CanceledContext", testCanceledContext},
 		{"Closed", testClosed},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, &opener{dir: t.TempDir(), open: open})
+	for _, base := range fakeclock.Bases() {
+		t.Run(base.Format("2006-01-02"), func(t *testing.T) {
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					tc.fn(t, &opener{dir: t.TempDir(), open: open, clock: fakeclock.New(base)})
+				})
+			}
 		})
 	}
 }
 
-// opener opens stores on one directory and closes them when the test ends.
+// opener opens stores on one directory and closes them when the test ends;
+// every store it opens reads the same clock.
 type opener struct {
-	dir  string
-	open func(t *testing.T, dir string) core.Store
+	dir   string
+	open  Opener
+	clock *fakeclock.Clock
 }
+
+// now is the stores' current time.
+func (o *opener) now() time.Time { return o.clock.Now() }
 
 func (o *opener) store(t *testing.T) core.Store {
 	t.Helper()
-	s := o.open(t, o.dir)
+	s := o.open(t, o.dir, o.clock.Now)
 	if s == nil {
 		t.Fatal("open returned a nil store")
 	}
