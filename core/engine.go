@@ -63,6 +63,9 @@ type Engine struct {
 	opts  EngineOptions
 	log   *slog.Logger
 	locks keyedMutex
+	// caseFailures remembers the (channel, cause) pairs of unpostable
+	// cases already logged at ERROR, so each is logged once.
+	caseFailures sync.Map
 }
 
 // NewEngine returns an Engine that reads and writes st and asks u how to answer.
@@ -156,15 +159,18 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 	cur := state.Clone()
 	h := e.opts.Handoff
 	if h.idleExpired(cur.Handoff, now) {
-		e.returnToBot(&c, &cur, in, m.ID, now, fmt.Sprintf("No agent reply for %s: the conversation is back with the bot.", h.IdleReturn))
+		e.returnToBot(&c, &cur, in, m.ID, now, "No activity in this case for "+h.IdleReturn.String()+": the conversation is back with the bot. Reply here to take it again.",
+			CaseCard{Status: CaseReturned, At: now, Why: "no activity for " + h.IdleReturn.String()})
 		// returnToBot queued the notice; keep it before the answer below.
 		in.State = cur.Clone()
 	}
 
 	var d Decision
 	var replies []Reply
-	if cur.Handoff != nil {
+	switch {
+	case cur.Handoff != nil:
 		// A human owns the conversation: relay, do not answer.
+		touch(cur.Handoff, now)
 		d = Decision{State: cur}
 		if h.desk() {
 			relay := Reply{ID: m.ID + ".relay", Key: h.deskKey(m.Key), Kind: ReplyRelay, About: m.Key,
@@ -172,21 +178,26 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 			c.Outbox = append(c.Outbox, OutboxEntry{Reply: relay, NextAttempt: now, Created: now})
 		}
 		c.Counters["relayed"]++
-	} else {
+	case strings.TrimSpace(m.Text) == "" && m.Note != "":
+		// A picture, sticker or file without words: acknowledge it; it is
+		// not a message the bot failed to understand.
+		d = Decision{State: cur, Replies: []ReplyText{e.notice(NoticeMedia, in)}}
+		c.Counters["media"]++
+	default:
 		d, err = e.u.Understand(ctx, in)
 		if err != nil {
 			return Result{}, fmt.Errorf("engine: understand message %s: %w", m.ID, err)
 		}
 		c.Turns[0].Intent, c.Turns[0].Confidence = d.Intent, d.Confidence
-		if reason := e.handoffReason(d); reason != "" {
-			asked := d.Handoff // the customer asked (an intent), rather than a rule
+		d.State.Sentiments = pushSentiment(state.Sentiments, d.Sentiment)
+		if reason, asked := e.handoffReason(d, state.Sentiments); reason != "" {
 			d.Handoff, d.HandoffReason = true, reason
 			if asked && !e.opts.Handoff.desk() {
 				// "I'm passing you to our team" would be untrue: say only
 				// that nobody can take over, below.
 				d.Replies = nil
 			}
-			if err := e.openCase(ctx, &c, &d, m, in, reason, now); err != nil {
+			if err := e.openCase(ctx, &c, &d, m, in, reason, asked, now); err != nil {
 				return Result{}, err
 			}
 		}
@@ -243,11 +254,12 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 }
 
 // openCase hands the conversation to a human in c: with a desk, the
-// decision's state records the handoff, the customer gets the handoff
-// notice (or the intent's own answer when they asked), and a case is queued
-// for the desk; without a desk the customer gets the "unavailable" notice
-// and the bot keeps the conversation.
-func (e *Engine) openCase(ctx context.Context, c *Commit, d *Decision, m Message, in Input, reason string, now time.Time) error {
+// decision's state records the handoff, any flow question is dropped, the
+// customer is told (the intent's own answer when they asked for a person
+// and the intent has one, the NoticeHandoff text otherwise), and a case
+// with its card is queued for the desk; without a desk the customer gets
+// the NoticeUnavailable text and the bot keeps the conversation.
+func (e *Engine) openCase(ctx context.Context, c *Commit, d *Decision, m Message, in Input, reason string, asked bool, now time.Time) error {
 	h := e.opts.Handoff
 	in.State = d.State.Clone()
 	if !h.desk() {
@@ -258,22 +270,38 @@ func (e *Engine) openCase(ctx context.Context, c *Commit, d *Decision, m Message
 		e.log.InfoContext(ctx, "handoff wanted but no support desk is configured", "conversation", m.Key.String(), "reason", reason)
 		return nil
 	}
-	asked := d.Intent != "" && !d.Fallback && len(d.Replies) > 0
-	if !asked {
+	if !asked || len(d.Replies) == 0 {
 		d.Replies = []ReplyText{e.notice(NoticeHandoff, in)}
 	}
-	turns, err := e.store.Transcript(ctx, m.Key, h.caseTurns())
+	// A person answers from now on: no flow question is left pending.
+	d.State.Flow, d.State.FlowSlot, d.State.Attempts = "", "", 0
+	all, err := e.store.Transcript(ctx, m.Key, 200)
 	if err != nil {
 		return fmt.Errorf("engine: transcript for case %s: %w", m.Key, err)
 	}
-	turns = append(turns, c.Turns[0])
+	all = append(all, c.Turns[0])
+	turns := all
 	if over := len(turns) - h.caseTurns(); over > 0 {
 		turns = turns[over:]
 	}
-	d.State.Handoff = &Handoff{Reason: reason, Since: now, Channel: h.DeskChat}
+	lang := d.State.Language
+	if lang == "" {
+		lang = d.Language
+	}
+	name := m.UserName
+	if name == "" {
+		name = d.State.UserName
+	}
+	card := &CaseCard{
+		Customer: CustomerName(m.Key, name), Platform: m.Key.Platform, Language: lang, Reason: reason,
+		Intents: caseIntents(all, d.Intent), Slots: publicSlots(d.State.Slots),
+		Sentiment: SentimentTrend(d.State.Sentiments), Since: now, Turns: turns,
+		TranscriptURL: transcriptURL(h.PublicURL, m.Key), Status: CaseWaiting, At: now,
+	}
+	d.State.Handoff = &Handoff{Reason: reason, Since: now, Channel: h.DeskChat, LastActivityAt: now}
 	d.State.Fallbacks = 0
 	cs := Reply{ID: m.ID + ".case", Key: h.deskKey(m.Key), Kind: ReplyCase, About: m.Key, From: AuthorBot,
-		Text: caseText(m, d.State, reason, turns), Created: now}
+		Text: card.Text(), Case: card, Created: now}
 	c.Outbox = append(c.Outbox, OutboxEntry{Reply: cs, NextAttempt: now, Created: now})
 	c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: m.Key.String(), Value: []byte(now.Format(time.RFC3339Nano))})
 	return nil

@@ -13,8 +13,21 @@ import (
 const HandoffNamespace = "handoff"
 
 // DefaultNegativeSentiment is the sentiment at or below which a message
-// counts as strongly negative for HandoffOptions.OnNegativeSentiment.
+// counts as negative for HandoffOptions.OnNegativeSentiment: two such
+// messages in a row hand the conversation to a person.
 const DefaultNegativeSentiment = -0.5
+
+// DefaultAngrySentiment is the sentiment at or below which one message is
+// enough to hand the conversation to a person.
+const DefaultAngrySentiment = -0.8
+
+// DefaultIdleWarning is how long before an idle return the case thread is
+// warned, when HandoffOptions.IdleWarning is zero.
+const DefaultIdleWarning = 5 * time.Minute
+
+// DefaultEditWindow is how long after sending it an agent's message may be
+// corrected by editing it, when HandoffOptions.EditWindow is zero.
+const DefaultEditWindow = 15 * time.Minute
 
 // HandoffOptions are the rules for handing a conversation to a human.
 type HandoffOptions struct {
@@ -25,16 +38,34 @@ type HandoffOptions struct {
 	DeskChat     string
 	// AfterFallbacks hands off after this many fallbacks in a row (0: never).
 	AfterFallbacks int
-	// OnNegativeSentiment hands off after a message whose sentiment is at or
-	// below NegativeBelow (default DefaultNegativeSentiment).
+	// OnNegativeSentiment hands off on real anger: one message at or below
+	// AngryBelow (default DefaultAngrySentiment), or two messages in a row
+	// at or below NegativeBelow (default DefaultNegativeSentiment).
 	OnNegativeSentiment bool
 	NegativeBelow       float64
-	// IdleReturn gives the conversation back to the bot when no agent wrote
-	// for this long (0: never).
+	AngryBelow          float64
+	// IdleReturn gives the conversation back to the bot when nothing
+	// happened in the case for this long: no customer message, no agent
+	// message, no note (0: never).
 	IdleReturn time.Duration
-	// UnassignedAlert posts one reminder in the case thread when no agent
-	// answered a case for this long (0: never).
+	// IdleWarning is how long before the idle return the case thread is
+	// warned once (default DefaultIdleWarning, at most half of IdleReturn).
+	IdleWarning time.Duration
+	// UnassignedAlert posts one reminder, visible in the whole channel,
+	// when no agent took a case for this long (0: never).
 	UnassignedAlert time.Duration
+	// Notify is put in front of the reminder as is, to mention a user
+	// group ("<!subteam^S123>") or "<!here>"; empty: no mention.
+	Notify string
+	// NotePrefix marks agent messages that stay in the thread, like
+	// "!note" does (e.g. "//"); empty: only "!note".
+	NotePrefix string
+	// EditWindow is how long after sending it an agent may correct a
+	// message by editing it (default DefaultEditWindow).
+	EditWindow time.Duration
+	// PublicURL is the gateway's public base URL; when set, cases link to
+	// the transcript on the admin console.
+	PublicURL string
 	// CaseTurns is how many transcript turns a case shows (default 10).
 	CaseTurns int
 }
@@ -53,6 +84,7 @@ const (
 	NoticeHandoff     = "handoff"     // passing the customer to a person
 	NoticeUnavailable = "unavailable" // no person can take over (no desk configured)
 	NoticeReturned    = "returned"    // the bot is back
+	NoticeMedia       = "media"       // the customer sent a picture, sticker or file without text
 )
 
 // Notices is an optional Understander capability: the bot owner's texts for
@@ -74,6 +106,10 @@ var defaultNotices = map[string]map[string]string{
 		"en": "You're chatting with the bot again. Type \"agent\" to reach a person.",
 		"zh": "您现在由机器人继续为您服务。输入“人工”可再次联系客服。",
 	},
+	NoticeMedia: {
+		"en": "Thanks, I got your file. I can only read text, though: please tell me in words what you need.",
+		"zh": "收到您发送的文件。不过我只能读懂文字，请用文字告诉我您需要什么。",
+	},
 }
 
 func (e *Engine) notice(kind string, in Input) ReplyText {
@@ -92,21 +128,27 @@ func (e *Engine) notice(kind string, in Input) ReplyText {
 	return ReplyText{Text: defaultNotices[kind]["en"]}
 }
 
-// handoffReason returns why the decision should go to a human, or "".
-func (e *Engine) handoffReason(d Decision) string {
+// handoffReason returns why the decision should go to a human, or "", and
+// whether the customer asked for it (the intent's handoff: true) rather
+// than a rule deciding it. prev are the sentiment scores of the
+// customer's earlier messages, newest last.
+func (e *Engine) handoffReason(d Decision, prev []float64) (reason string, asked bool) {
 	h := e.opts.Handoff
 	switch {
 	case d.Handoff:
 		if d.HandoffReason != "" {
-			return d.HandoffReason
+			return d.HandoffReason, true
 		}
-		return "customer asked for a person"
+		return "customer asked for a person", true
 	case h.AfterFallbacks > 0 && d.Fallback && d.State.Fallbacks >= h.AfterFallbacks:
-		return fmt.Sprintf("the bot did not understand %d messages in a row", d.State.Fallbacks)
-	case h.OnNegativeSentiment && d.Sentiment != 0 && d.Sentiment <= h.negativeBelow():
-		return fmt.Sprintf("strongly negative message (sentiment %.2f)", d.Sentiment)
+		return fmt.Sprintf("the bot did not understand %d messages in a row", d.State.Fallbacks), false
+	case h.OnNegativeSentiment && d.Sentiment != 0 && d.Sentiment <= h.angryBelow():
+		return fmt.Sprintf("angry message (sentiment %.2f)", d.Sentiment), false
+	case h.OnNegativeSentiment && d.Sentiment != 0 && d.Sentiment <= h.negativeBelow() &&
+		len(prev) > 0 && prev[len(prev)-1] != 0 && prev[len(prev)-1] <= h.negativeBelow():
+		return fmt.Sprintf("two negative messages in a row (sentiment %.2f, %.2f)", prev[len(prev)-1], d.Sentiment), false
 	}
-	return ""
+	return "", false
 }
 
 func (h HandoffOptions) negativeBelow() float64 {
@@ -116,43 +158,72 @@ func (h HandoffOptions) negativeBelow() float64 {
 	return DefaultNegativeSentiment
 }
 
+func (h HandoffOptions) angryBelow() float64 {
+	if h.AngryBelow != 0 {
+		return h.AngryBelow
+	}
+	return DefaultAngrySentiment
+}
+
+func (h HandoffOptions) idleWarning() time.Duration {
+	w := h.IdleWarning
+	if w <= 0 {
+		w = DefaultIdleWarning
+	}
+	return min(w, h.IdleReturn/2)
+}
+
+func (h HandoffOptions) editWindow() time.Duration {
+	if h.EditWindow > 0 {
+		return h.EditWindow
+	}
+	return DefaultEditWindow
+}
+
+// pushSentiment appends score to scores, keeping the last MaxSentiments.
+func pushSentiment(scores []float64, score float64) []float64 {
+	out := append(append([]float64(nil), scores...), score)
+	if len(out) > MaxSentiments {
+		out = out[len(out)-MaxSentiments:]
+	}
+	return out
+}
+
+// lastActivity is the last moment anything happened in a case.
+func lastActivity(ho *Handoff) time.Time {
+	last := ho.Since
+	for _, t := range []time.Time{ho.LastAgentAt, ho.LastActivityAt} {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last
+}
+
+// touch records activity in a case: idle return counts from now again.
+func touch(ho *Handoff, now time.Time) {
+	if ho != nil {
+		ho.LastActivityAt = now
+		ho.IdleWarned = false
+	}
+}
+
 // idleExpired reports whether a handed-off conversation should come back to
-// the bot because no agent wrote for IdleReturn.
+// the bot because nothing happened in the case for IdleReturn.
 func (h HandoffOptions) idleExpired(ho *Handoff, now time.Time) bool {
 	if ho == nil || h.IdleReturn <= 0 {
 		return false
 	}
-	last := ho.Since
-	if ho.LastAgentAt.After(last) {
-		last = ho.LastAgentAt
-	}
-	return now.Sub(last) >= h.IdleReturn
+	return now.Sub(lastActivity(ho)) >= h.IdleReturn
 }
 
-// caseText is the text of a new case: who, where, why, and the last turns.
-func caseText(m Message, st State, reason string, turns []Turn) string {
-	var b strings.Builder
-	name := st.UserName
-	if name == "" {
-		name = m.Key.User
+// idleWarningDue reports whether the case thread should be warned that the
+// conversation returns to the bot soon.
+func (h HandoffOptions) idleWarningDue(ho *Handoff, now time.Time) bool {
+	if ho == nil || h.IdleReturn <= 0 || ho.IdleWarned || !h.desk() {
+		return false
 	}
-	fmt.Fprintf(&b, "New case from %s: %s", m.Key.Platform, name)
-	if st.Language != "" {
-		fmt.Fprintf(&b, " (language: %s)", st.Language)
-	}
-	fmt.Fprintf(&b, "\nReason: %s\n", reason)
-	if len(turns) > 0 {
-		b.WriteString("Last messages:\n")
-		for _, t := range turns {
-			who := string(t.From)
-			if t.From == AuthorAgent && t.AgentName != "" {
-				who = t.AgentName
-			}
-			fmt.Fprintf(&b, "%s: %s\n", who, t.Text)
-		}
-	}
-	b.WriteString("Reply in this thread to answer the customer. !bot gives the conversation back to the bot, !note adds a note the customer does not see.")
-	return b.String()
+	return now.Sub(lastActivity(ho)) >= h.IdleReturn-h.idleWarning()
 }
 
 // AgentMessage is something a support agent wrote in a case thread.
@@ -164,6 +235,11 @@ type AgentMessage struct {
 	AgentID    string          // the desk's user id
 	Text       string
 	Received   time.Time
+	// EditOf is set when the agent edited an earlier message: the desk id
+	// of that message (its ID when it arrived). SentAt is when the earlier
+	// message was written, for HandoffOptions.EditWindow.
+	EditOf string
+	SentAt time.Time
 }
 
 // AgentAction is what HandleAgent did.
@@ -171,11 +247,15 @@ type AgentAction string
 
 // The outcomes of HandleAgent.
 const (
-	AgentRelayed  AgentAction = "relayed"   // the text went to the customer
-	AgentReturned AgentAction = "returned"  // !bot / !close: the bot owns it again
-	AgentNoted    AgentAction = "noted"     // !note: kept in the thread only
-	AgentTook     AgentAction = "took"      // !take: the agent is the assignee
-	AgentNotOwned AgentAction = "not_owned" // the bot owns the conversation; nothing done
+	AgentRelayed     AgentAction = "relayed"      // the text went to the customer
+	AgentReturned    AgentAction = "returned"     // !bot: the bot owns it again
+	AgentClosed      AgentAction = "closed"       // !close: the case is closed, the bot owns it again
+	AgentNoted       AgentAction = "noted"        // !note or the note prefix: kept in the thread only
+	AgentTook        AgentAction = "took"         // !take: the agent is the assignee
+	AgentNotOwned    AgentAction = "not_owned"    // nothing to do: the bot owns it (e.g. !bot twice)
+	AgentNotAssignee AgentAction = "not_assignee" // another agent owns the case: not relayed
+	AgentCorrected   AgentAction = "corrected"    // an edit: the correction went to the customer
+	AgentEditIgnored AgentAction = "edit_ignored" // an edit that cannot be sent (too late, or never relayed)
 )
 
 // AgentResult is what HandleAgent did with an agent's message.
@@ -183,9 +263,12 @@ type AgentResult struct {
 	Duplicate bool
 	Action    AgentAction
 	// Assignee is the case's assignee after the message; AssigneeChanged
-	// tells the desk adapter to show it on the case message.
+	// says it changed with this message.
 	Assignee        string
 	AssigneeChanged bool
+	// Reopened is set when an agent's reply in the thread of a case the bot
+	// had taken back opened the case again (the reply was relayed).
+	Reopened bool
 }
 
 // ParseAgentCommand splits "!cmd rest" into ("cmd", "rest"); ordinary text
@@ -202,15 +285,23 @@ func ParseAgentCommand(text string) (cmd, rest string) {
 // HandleAgent handles a support agent's message in a case thread, exactly
 // once per dedupe key, in one durable transaction like Handle:
 //
-//   - ordinary text while a human owns the conversation is sent to the
-//     customer (From AuthorAgent, with the agent's name) and the agent
-//     becomes the assignee if there was none;
-//   - "!bot" or "!close" gives the conversation back to the bot and tells
-//     the customer; "!take" makes the agent the assignee (and takes the
-//     conversation from the bot if it had it); "!note …" is kept in the
-//     thread only;
-//   - ordinary text while the bot owns the conversation does nothing and
-//     returns AgentNotOwned, so the desk can offer to take over.
+//   - ordinary text from the assignee (or from anyone while nobody is
+//     assigned, who then becomes the assignee) is sent to the customer;
+//     text from another agent is not (AgentNotAssignee: agents may talk
+//     in the thread), until they type !take;
+//   - ordinary text in the thread of a case the bot took back (idle return,
+//     !bot) re-opens the case with the writer as assignee and is sent:
+//     an agent's reply is never lost;
+//   - "!bot" gives the conversation back to the bot and "!close" closes
+//     the case (the customer is told either way); "!take" makes the agent
+//     the assignee (and takes the conversation from the bot if it had it);
+//     "!note …" and messages starting with HandoffOptions.NotePrefix stay
+//     in the thread;
+//   - an edit (EditOf set) of a message that reached the customer sends the
+//     corrected text within HandoffOptions.EditWindow.
+//
+// Every message in the case counts as activity for the idle return. Each
+// change of the case's status also queues a ReplyStatus to redraw the case.
 func (e *Engine) HandleAgent(ctx context.Context, a AgentMessage) (AgentResult, error) {
 	if a.About.Platform == "" || a.About.Chat == "" {
 		return AgentResult{}, errors.New("engine: agent message without conversation")
@@ -248,6 +339,19 @@ func (e *Engine) HandleAgent(ctx context.Context, a AgentMessage) (AgentResult, 
 	}
 }
 
+// isNote reports whether an agent's text stays in the thread.
+func (h HandoffOptions) isNote(cmd, text string) bool {
+	return cmd == "note" || (h.NotePrefix != "" && strings.HasPrefix(strings.TrimSpace(text), h.NotePrefix))
+}
+
+// sameAgent reports whether a is the case's assignee.
+func sameAgent(ho *Handoff, a AgentMessage) bool {
+	if ho.AgentID != "" && a.AgentID != "" {
+		return ho.AgentID == a.AgentID
+	}
+	return ho.Agent == a.Agent
+}
+
 func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []string) (AgentResult, error) {
 	state, seen, err := e.store.Load(ctx, a.About, keys)
 	if err != nil {
@@ -256,44 +360,73 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 	if seen {
 		return AgentResult{Duplicate: true}, nil
 	}
+	h := e.opts.Handoff
 	now := e.opts.Now()
 	next := state.Clone()
 	c := Commit{Key: a.About, State: next, SaveState: true, Counters: map[string]int64{}}
 	for _, k := range keys {
-		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(e.dedupeTTL(e.opts.Handoff.DeskPlatform))})
+		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(e.dedupeTTL(h.DeskPlatform))})
 	}
 	in := Input{Key: a.About, State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
 	var res AgentResult
-	cmd, rest := ParseAgentCommand(a.Text)
-	switch cmd {
-	case "bot", "close":
+	cmd, _ := ParseAgentCommand(a.Text)
+	assign := func() {
+		if next.Handoff.Agent != a.Agent || next.Handoff.AgentID != a.AgentID {
+			next.Handoff.Agent, next.Handoff.AgentID, next.Handoff.AssignedAt = a.Agent, a.AgentID, now
+			res.AssigneeChanged = true
+			e.caseStatus(&c, a.ID, CaseCard{Status: CaseAssigned, Agent: a.Agent, At: now})
+		}
+	}
+	open := func(reason string) {
+		next.Handoff = &Handoff{Reason: reason, Since: now, Channel: h.DeskChat}
+		c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: a.About.String(), Value: []byte(now.Format(time.RFC3339Nano))})
+		c.Counters["handoffs"]++
+	}
+	switch {
+	case a.EditOf != "":
+		res.Action, err = e.agentEdit(ctx, &c, a, now)
+		if err != nil {
+			return AgentResult{}, err
+		}
+		touch(next.Handoff, now)
+	case cmd == "bot" || cmd == "close":
 		if next.Handoff == nil {
-			res.Action = AgentReturned
+			res.Action = AgentNotOwned
 			break
 		}
-		e.returnToBot(&c, &next, in, a.ID, now, fmt.Sprintf("%s gave the conversation back to the bot.", a.Agent))
+		status, verb := CaseReturned, "gave the conversation back to the bot"
 		res.Action = AgentReturned
-	case "take":
+		if cmd == "close" {
+			status, verb, res.Action = CaseClosed, "closed the case", AgentClosed
+		}
+		e.returnToBot(&c, &next, in, a.ID, now, fmt.Sprintf("%s %s.", a.Agent, verb),
+			CaseCard{Status: status, Agent: a.Agent, At: now})
+	case cmd == "take":
 		if next.Handoff == nil {
-			next.Handoff = &Handoff{Reason: "taken over by " + a.Agent, Since: now, Channel: e.opts.Handoff.DeskChat}
-			c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: a.About.String(), Value: []byte(now.Format(time.RFC3339Nano))})
-			c.Counters["handoffs"]++
+			open("taken over by " + a.Agent)
 		}
 		res.Action = AgentTook
-		if next.Handoff.Agent != a.Agent {
-			next.Handoff.Agent, res.AssigneeChanged = a.Agent, true
-		}
-	case "note":
+		assign()
+		touch(next.Handoff, now)
+	case h.isNote(cmd, a.Text):
 		res.Action = AgentNoted
-		_ = rest
+		touch(next.Handoff, now)
+	case next.Handoff != nil && next.Handoff.Agent != "" && !sameAgent(next.Handoff, a):
+		// Another agent owns the case: agents may talk in the thread
+		// without the customer reading along.
+		res.Action = AgentNotAssignee
+		touch(next.Handoff, now)
 	default:
 		if next.Handoff == nil {
-			return AgentResult{Action: AgentNotOwned}, nil
+			open("re-opened by " + a.Agent)
+			res.Reopened = true
+			c.Counters["reopened"]++
 		}
 		if next.Handoff.Agent == "" {
-			next.Handoff.Agent, res.AssigneeChanged = a.Agent, true
+			assign()
 		}
 		next.Handoff.LastAgentAt = now
+		touch(next.Handoff, now)
 		r := Reply{ID: "agent." + a.ID, Key: a.About, From: AuthorAgent, AgentName: a.Agent,
 			Text: a.Text, Created: now}
 		c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorAgent, AgentName: a.Agent, Text: a.Text, At: a.Received})
@@ -316,9 +449,48 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 	return res, nil
 }
 
+// agentEdit queues the correction of an agent's earlier message when that
+// message reached the customer (it is in the transcript) and the edit
+// comes within the edit window.
+func (e *Engine) agentEdit(ctx context.Context, c *Commit, a AgentMessage, now time.Time) (AgentAction, error) {
+	if !a.SentAt.IsZero() && now.Sub(a.SentAt) > e.opts.Handoff.editWindow() {
+		return AgentEditIgnored, nil
+	}
+	orig := "agent." + a.EditOf
+	turns, err := e.store.Transcript(ctx, a.About, 200)
+	if err != nil {
+		return "", fmt.Errorf("engine: transcript for an edit in %s: %w", a.About, err)
+	}
+	found := false
+	for _, t := range turns {
+		found = found || t.ID == orig
+	}
+	if !found {
+		return AgentEditIgnored, nil
+	}
+	r := Reply{ID: "agent." + a.ID, Key: a.About, From: AuthorAgent, AgentName: a.Agent,
+		Text: a.Text, Corrects: orig, Created: now}
+	c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorAgent, AgentName: a.Agent, Text: "(correction) " + a.Text, At: a.Received})
+	c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
+	c.Counters["agent_corrections"]++
+	return AgentCorrected, nil
+}
+
+// caseStatus queues a redraw of the case message of c's conversation.
+func (e *Engine) caseStatus(c *Commit, id string, card CaseCard) {
+	h := e.opts.Handoff
+	if !h.desk() {
+		return
+	}
+	r := Reply{ID: id + ".status." + string(card.Status), Key: h.deskKey(c.Key), Kind: ReplyStatus, About: c.Key,
+		From: AuthorBot, Text: card.StatusLine(), Case: &card, Created: card.At}
+	c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: card.At, Created: card.At})
+}
+
 // returnToBot ends the handoff in c: the customer is told, the case thread
-// gets a note, the index entry is deleted.
-func (e *Engine) returnToBot(c *Commit, next *State, in Input, id string, now time.Time, why string) {
+// gets a note and the case message its new status, the index entry is
+// deleted.
+func (e *Engine) returnToBot(c *Commit, next *State, in Input, id string, now time.Time, why string, status CaseCard) {
 	about := c.Key
 	next.Handoff = nil
 	next.Fallbacks = 0
@@ -329,15 +501,18 @@ func (e *Engine) returnToBot(c *Commit, next *State, in Input, id string, now ti
 	if e.opts.Handoff.desk() {
 		note := Reply{ID: id + ".note", Key: e.opts.Handoff.deskKey(about), Kind: ReplyNote, About: about, From: AuthorBot, Text: why, Created: now}
 		c.Outbox = append(c.Outbox, OutboxEntry{Reply: note, NextAttempt: now, Created: now})
+		e.caseStatus(c, id, status)
 	}
 	c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: about.String(), Delete: true})
 	c.Counters["returns"]++
 }
 
 // Sweep gives idle handed-off conversations back to the bot (after
-// IdleReturn without an agent reply; the customer is told) and posts one
-// reminder for cases no agent answered within UnassignedAlert. It returns
-// how many conversations it changed. Run it every few seconds.
+// IdleReturn without any activity in the case; the thread is warned
+// IdleWarning before, the customer is told) and posts one reminder,
+// visible in the whole channel, for cases no agent took within
+// UnassignedAlert. It returns how many conversations it changed. Run it
+// every few seconds.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	h := e.opts.Handoff
 	if h.IdleReturn <= 0 && h.UnassignedAlert <= 0 {
@@ -383,20 +558,38 @@ func (e *Engine) sweepOne(ctx context.Context, key ConversationKey) (bool, error
 		next := state.Clone()
 		c := Commit{Key: key, SaveState: true, Counters: map[string]int64{}}
 		id := "sweep." + NewID()
-		switch {
-		case next.Handoff == nil:
+		changed := false
+		if next.Handoff == nil {
 			// Returned already; drop the stale index entry.
 			c.SaveState = false
 			c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: key.String(), Delete: true})
-		case h.idleExpired(next.Handoff, now):
-			in := Input{Key: key, State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
-			e.returnToBot(&c, &next, in, id, now, fmt.Sprintf("No agent reply for %s: the conversation is back with the bot.", h.IdleReturn))
-		case h.UnassignedAlert > 0 && h.desk() && next.Handoff.Agent == "" && !next.Handoff.Reminded && now.Sub(next.Handoff.Since) >= h.UnassignedAlert:
-			next.Handoff.Reminded = true
+			changed = true
+		}
+		if ho := next.Handoff; ho != nil && h.UnassignedAlert > 0 && h.desk() && ho.Agent == "" && !ho.Reminded && now.Sub(ho.Since) >= h.UnassignedAlert {
+			ho.Reminded = true
 			note := Reply{ID: id + ".reminder", Key: h.deskKey(key), Kind: ReplyNote, About: key, From: AuthorBot,
-				Text: fmt.Sprintf("Reminder: this case has waited %s without an agent.", now.Sub(next.Handoff.Since).Round(time.Second)), Created: now}
+				Broadcast: true, Mention: h.Notify, Created: now,
+				Text: fmt.Sprintf("Reminder: a customer has waited %s for an agent (%s).", now.Sub(ho.Since).Round(time.Second), ho.Reason)}
 			c.Outbox = append(c.Outbox, OutboxEntry{Reply: note, NextAttempt: now, Created: now})
-		default:
+			changed = true
+		}
+		switch ho := next.Handoff; {
+		case h.idleExpired(ho, now):
+			in := Input{Key: key, State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
+			idle := fmt.Sprintf("no activity for %s", h.IdleReturn)
+			e.returnToBot(&c, &next, in, id, now, "No activity in this case for "+h.IdleReturn.String()+": the conversation is back with the bot. Reply here to take it again.",
+				CaseCard{Status: CaseReturned, At: now, Why: idle})
+			changed = true
+		case h.idleWarningDue(ho, now):
+			ho.IdleWarned = true
+			left := h.IdleReturn - now.Sub(lastActivity(ho))
+			note := Reply{ID: id + ".idle-warning", Key: h.deskKey(key), Kind: ReplyNote, About: key, From: AuthorBot, Created: now,
+				Text: fmt.Sprintf("No activity for %s: this conversation returns to the bot in %s unless someone replies.",
+					now.Sub(lastActivity(ho)).Round(time.Second), left.Round(time.Second))}
+			c.Outbox = append(c.Outbox, OutboxEntry{Reply: note, NextAttempt: now, Created: now})
+			changed = true
+		}
+		if !changed {
 			return false, nil
 		}
 		c.State = next
@@ -413,15 +606,27 @@ func (e *Engine) sweepOne(ctx context.Context, key ConversationKey) (bool, error
 	return false, nil
 }
 
-// NoteUndelivered tells the agents of a handed-off conversation that a reply
-// to the customer could not be delivered (for example WeChat's 48-hour
-// window has closed), by queueing a note into the case thread. It does
-// nothing when there is no desk, when r is not a customer reply, or when the
-// bot owns the conversation. The Dispatcher calls it (through
-// DispatcherOptions.OnDeadLetter) for every dead letter.
+// NoteUndelivered handles a dead letter (the Dispatcher calls it through
+// DispatcherOptions.OnDeadLetter):
+//
+//   - a case that cannot be posted (the bot is not in the support channel,
+//     the channel is archived, …): the conversation goes back to the bot
+//     and the customer gets the NoticeUnavailable text instead of waiting
+//     for nobody; the failure is counted and logged at ERROR once per
+//     channel and cause;
+//   - a reply to a customer whose conversation a human owns (e.g. WeChat's
+//     48-hour window has closed): the agents are told in the case thread.
+//
+// It does nothing for other dead letters.
 func (e *Engine) NoteUndelivered(ctx context.Context, r Reply, reason string) error {
 	h := e.opts.Handoff
-	if !h.desk() || r.Kind != ReplyAnswer || r.Key.Platform == h.DeskPlatform && r.Key.Chat == h.DeskChat {
+	if !h.desk() {
+		return nil
+	}
+	if r.Kind == ReplyCase {
+		return e.caseUnpostable(ctx, r, reason)
+	}
+	if r.Kind != ReplyAnswer || r.Key.Platform == h.DeskPlatform && r.Key.Chat == h.DeskChat {
 		return nil
 	}
 	unlock, err := e.locks.lock(ctx, r.Key.String())
@@ -446,6 +651,56 @@ func (e *Engine) NoteUndelivered(ctx context.Context, r Reply, reason string) er
 	}
 	if e.opts.Notify != nil {
 		e.opts.Notify()
+	}
+	return nil
+}
+
+// caseUnpostable gives a conversation whose case could not be posted back
+// to the bot and tells the customer that nobody can take over.
+func (e *Engine) caseUnpostable(ctx context.Context, r Reply, reason string) error {
+	about := r.About
+	e.opts.Metrics.caseFailure(r.Key.Platform)
+	if _, logged := e.caseFailures.LoadOrStore(r.Key.Chat+"\x00"+reason, true); !logged {
+		e.log.ErrorContext(ctx, "handoff: a case could not be posted to the support desk; customers are told nobody is available until this is fixed",
+			"desk", r.Key.Platform, "channel", r.Key.Chat, "error", reason)
+	}
+	unlock, err := e.locks.lock(ctx, about.String())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for attempt := 0; attempt <= maxConflictRetries; attempt++ {
+		state, _, err := e.store.Load(ctx, about, nil)
+		if err != nil {
+			return fmt.Errorf("engine: unpostable case of %s: %w", about, err)
+		}
+		if state.Handoff == nil || state.Handoff.Since.After(r.Created) {
+			return nil // returned already, or a newer case
+		}
+		now := e.opts.Now()
+		next := state.Clone()
+		next.Handoff = nil
+		next.Fallbacks = 0
+		in := Input{Key: about, State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
+		rt := e.notice(NoticeUnavailable, in)
+		reply := Reply{ID: r.ID + ".unavailable", Key: about, From: AuthorBot, Text: rt.Text, QuickReplies: rt.QuickReplies, Created: now}
+		c := Commit{Key: about, State: next, SaveState: true,
+			Turns:    []Turn{{ID: reply.ID, From: AuthorBot, Text: reply.Text, At: now}},
+			Outbox:   []OutboxEntry{{Reply: reply, NextAttempt: now, Created: now}},
+			KV:       []KVWrite{{Namespace: HandoffNamespace, Key: about.String(), Delete: true}},
+			Counters: map[string]int64{"cases_unpostable": 1}}
+		c.State.Revision = state.Revision
+		err = e.store.Commit(ctx, c)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("engine: unpostable case of %s: %w", about, err)
+		}
+		if e.opts.Notify != nil {
+			e.opts.Notify()
+		}
+		return nil
 	}
 	return nil
 }

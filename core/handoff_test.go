@@ -35,8 +35,32 @@ func (desk) Understand(_ context.Context, in core.Input) (core.Decision, error) 
 // everDue is later than any clock of these tests: every outbox entry is due by it.
 var everDue = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// outbox returns the pending outbox entries (nothing is sending in these tests).
+// outbox returns the pending outbox entries (nothing is sending in these
+// tests) except the redraws of case messages (ReplyStatus); statuses
+// returns those.
 func outbox(t *testing.T, st core.Store) []core.Reply {
+	t.Helper()
+	var out []core.Reply
+	for _, r := range allOutbox(t, st) {
+		if r.Kind != core.ReplyStatus {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func statuses(t *testing.T, st core.Store) []core.CaseCard {
+	t.Helper()
+	var out []core.CaseCard
+	for _, r := range allOutbox(t, st) {
+		if r.Kind == core.ReplyStatus {
+			out = append(out, *r.Case)
+		}
+	}
+	return out
+}
+
+func allOutbox(t *testing.T, st core.Store) []core.Reply {
 	t.Helper()
 	es, err := st.PendingOutbox(context.Background(), everDue, 1000)
 	if err != nil {
@@ -95,7 +119,7 @@ func testHandoffLifecycle(t *testing.T, base time.Time) {
 	if cs.Key.Platform != "desk" || cs.Key.Chat != "C-support" || cs.About != cust {
 		t.Fatalf("case addressed to %+v about %+v", cs.Key, cs.About)
 	}
-	for _, want := range []string{"New case from test: cust1", "Reason: customer asked for a person", "user: hello", "bot: answer to hello", "user: human"} {
+	for _, want := range []string{"New case: cust1 on test", "Reason: customer asked for a person", "customer: hello", "bot: answer to hello", "customer: human"} {
 		if !strings.Contains(cs.Text, want) {
 			t.Errorf("case text lacks %q:\n%s", want, cs.Text)
 		}
@@ -118,7 +142,7 @@ func testHandoffLifecycle(t *testing.T, base time.Time) {
 	if n, err := e.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep = %d, %v; want one reminder", n, err)
 	}
-	if ob = outbox(t, st); len(ob) != 1 || ob[0].Kind != core.ReplyNote || !strings.Contains(ob[0].Text, "Reminder") {
+	if ob = outbox(t, st); len(ob) != 1 || ob[0].Kind != core.ReplyNote || !strings.Contains(ob[0].Text, "Reminder") || !ob[0].Broadcast {
 		t.Fatalf("reminder = %+v", ob)
 	}
 	drain(t, st)
@@ -143,6 +167,9 @@ func testHandoffLifecycle(t *testing.T, base time.Time) {
 	ob = outbox(t, st)
 	if len(ob) != 1 || ob[0].From != core.AuthorAgent || ob[0].AgentName != "Ana" || ob[0].Key != cust {
 		t.Fatalf("agent relay = %+v", ob)
+	}
+	if sts := statuses(t, st); len(sts) != 1 || sts[0].Status != core.CaseAssigned || sts[0].Agent != "Ana" {
+		t.Fatalf("case status after the first agent reply = %+v", sts)
 	}
 	drain(t, st)
 	if ar, _ := e.HandleAgent(ctx, core.AgentMessage{About: cust, ID: "ev2", Agent: "Ana", Text: "!note VIP customer"}); ar.Action != core.AgentNoted {
@@ -169,9 +196,14 @@ func testHandoffLifecycle(t *testing.T, base time.Time) {
 	if recs, _ := st.List(ctx, core.HandoffNamespace, 10); len(recs) != 0 {
 		t.Fatalf("handoff index not cleared: %+v", recs)
 	}
-	// The bot owns it now: an agent's text is not relayed.
-	if ar, _ := e.HandleAgent(ctx, core.AgentMessage{About: cust, ID: "ev4", Agent: "Bo", Text: "hello?"}); ar.Action != core.AgentNotOwned {
+	drain(t, st)
+	// The bot owns it now: an agent's reply in the old thread is not lost,
+	// it re-opens the case.
+	if ar, _ := e.HandleAgent(ctx, core.AgentMessage{About: cust, ID: "ev4", Agent: "Bo", Text: "hello?"}); ar.Action != core.AgentRelayed || !ar.Reopened || ar.Assignee != "Bo" {
 		t.Fatalf("agent text while the bot owns it: %+v", ar)
+	}
+	if ob = outbox(t, st); len(ob) != 1 || ob[0].Text != "hello?" || ob[0].Key != cust {
+		t.Fatalf("agent reply after the return = %+v", ob)
 	}
 }
 
@@ -198,7 +230,7 @@ func TestHandoffRules(t *testing.T) {
 		defer st.Close()
 		e := core.NewEngine(st, desk{}, core.EngineOptions{Now: clk.Now, Handoff: withDesk})
 		r, _ := e.Handle(ctx, msg("c", "1", "awful"))
-		if !r.Decision.Handoff || !strings.Contains(r.Decision.HandoffReason, "negative") {
+		if !r.Decision.Handoff || !strings.Contains(r.Decision.HandoffReason, "angry") {
 			t.Fatalf("sentiment rule: %+v", r.Decision)
 		}
 	})
@@ -277,8 +309,14 @@ func TestUndeliveredAgentReplyIsNotedInTheCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Notify()
-	notes := deskRec.await(t, 1, 5*time.Second)
-	if notes[0].Kind != core.ReplyNote || !strings.Contains(notes[0].Text, "45015") || !strings.Contains(notes[0].Text, "Hello!") {
+	// The assignment redraws the case (a status), then the note comes.
+	var notes []core.Reply
+	for _, r := range deskRec.await(t, 2, 5*time.Second) {
+		if r.Kind != core.ReplyStatus {
+			notes = append(notes, r)
+		}
+	}
+	if len(notes) != 1 || notes[0].Kind != core.ReplyNote || !strings.Contains(notes[0].Text, "45015") || !strings.Contains(notes[0].Text, "Hello!") {
 		t.Fatalf("note = %+v", notes[0])
 	}
 	if dls, _ := st.DeadLetters(ctx, 10); len(dls) != 1 {

@@ -96,6 +96,9 @@ const (
 	ReplyCase   ReplyKind = "case"  // opens a case for About in the support channel
 	ReplyRelay  ReplyKind = "relay" // a customer message of About, into its case thread
 	ReplyNote   ReplyKind = "note"  // a status line in About's case thread (returned, reminder, failure)
+	// ReplyStatus redraws About's case message with Case's new status
+	// (assigned, back with the bot, closed); it posts nothing new.
+	ReplyStatus ReplyKind = "status"
 )
 
 // Reply is one outbound message to a conversation. It is stored in the outbox
@@ -112,6 +115,19 @@ type Reply struct {
 	ReplyTo      string   // platform message id to thread under, if any
 	InReplyTo    string   // the inbound Message.ID that caused this reply
 	Created      time.Time
+	// Corrects is the ID of an earlier reply that this one corrects (an
+	// agent edited their message). Platforms that can edit a sent message
+	// may edit it; the others send DisplayText, which says "(correction)".
+	Corrects string
+	// Broadcast asks the desk to show a note to the whole channel, not only
+	// inside the case thread (the unassigned reminder).
+	Broadcast bool
+	// Mention is prepended to a desk note as is (a user group or @here from
+	// the owner's configuration); it is never escaped.
+	Mention string
+	// Case is the case card of a ReplyCase, and the new status of a
+	// ReplyStatus.
+	Case *CaseCard
 }
 
 // Turn is one entry of a conversation's transcript.
@@ -131,10 +147,15 @@ type Turn struct {
 
 // DisplayText is the text to show the customer on platforms that cannot
 // show an author name: agent replies are prefixed with the agent's name
-// ("Ana: …"); other replies are Text unchanged.
+// ("Ana: …"), a correction of an earlier reply starts with "(correction)";
+// other replies are Text unchanged.
 func (r Reply) DisplayText() string {
+	text := r.Text
 	if r.From == AuthorAgent && r.AgentName != "" {
-		return r.AgentName + ": " + r.Text
+		text = r.AgentName + ": " + text
 	}
-	return r.Text
+	if r.Corrects != "" {
+		text = "(correction) " + text
+	}
+	return text
 }

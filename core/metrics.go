@@ -16,6 +16,7 @@ type Metrics struct {
 	deadLetters  *prometheus.CounterVec
 	fallbacks    *prometheus.CounterVec
 	handoffs     *prometheus.CounterVec
+	caseFailures *prometheus.CounterVec
 	handle       *prometheus.HistogramVec
 	sendDuration *prometheus.HistogramVec
 }
@@ -46,6 +47,9 @@ func NewMetrics(reg prometheus.Registerer, outboxDepth func() float64) *Metrics 
 		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_handoffs_total", Help: "Conversations handed to a human, by platform.",
 		}, []string{"platform"}),
+		caseFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_handoff_case_failures_total", Help: "Cases that could not be posted to the support desk (the customer was told nobody is available), by desk platform.",
+		}, []string{"platform"}),
 		handle: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "switchboard_handle_seconds", Help: "Time to handle one inbound message, durable commit included.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
@@ -56,7 +60,7 @@ func NewMetrics(reg prometheus.Registerer, outboxDepth func() float64) *Metrics 
 		}, []string{"platform"}),
 	}
 	reg.MustRegister(m.messagesIn, m.messagesOut, m.dedupeHits, m.sendErrors, m.deadLetters,
-		m.fallbacks, m.handoffs, m.handle, m.sendDuration)
+		m.fallbacks, m.handoffs, m.caseFailures, m.handle, m.sendDuration)
 	if outboxDepth != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchboard_outbox_depth", Help: "Replies waiting in the outbox.",
@@ -107,5 +111,11 @@ func (m *Metrics) sendError(platform, kind string, d time.Duration) {
 func (m *Metrics) deadLetter(platform string) {
 	if m != nil {
 		m.deadLetters.WithLabelValues(platform).Inc()
+	}
+}
+
+func (m *Metrics) caseFailure(platform string) {
+	if m != nil {
+		m.caseFailures.WithLabelValues(platform).Inc()
 	}
 }

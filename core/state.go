@@ -19,7 +19,10 @@ type State struct {
 	LastIntent string            `json:"last_intent,omitempty"`
 	Turns      int               `json:"turns,omitempty"` // customer messages handled
 	LastSeen   time.Time         `json:"last_seen,omitzero"`
-	Handoff    *Handoff          `json:"handoff,omitempty"` // non-nil while a human owns it
+	// Sentiments are the scores of the customer's last few messages, newest
+	// last (see MaxSentiments): the handoff rule looks at the trend.
+	Sentiments []float64 `json:"sentiments,omitempty"`
+	Handoff    *Handoff  `json:"handoff,omitempty"` // non-nil while a human owns it
 }
 
 // Handoff records that a human agent owns the conversation.
@@ -29,11 +32,23 @@ type Handoff struct {
 	Channel  string    `json:"channel,omitempty"`   // support channel of the case
 	ThreadTS string    `json:"thread_ts,omitempty"` // root ts of the case thread
 	Agent    string    `json:"agent,omitempty"`     // the assignee: first agent who answered or took it
+	AgentID  string    `json:"agent_id,omitempty"`  // the assignee's desk user id
+	// AssignedAt is when Agent became the assignee.
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
 	// LastAgentAt is when an agent last wrote to the customer (zero: never).
 	LastAgentAt time.Time `json:"last_agent_at,omitzero"`
 	// Reminded is set once the unassigned-case reminder was posted.
 	Reminded bool `json:"reminded,omitempty"`
+	// LastActivityAt is the last message in the case from anyone: the
+	// customer, an agent (notes included). Idle return counts from it.
+	LastActivityAt time.Time `json:"last_activity_at,omitzero"`
+	// IdleWarned is set once the case thread was warned that the
+	// conversation is about to return to the bot; activity clears it.
+	IdleWarned bool `json:"idle_warned,omitempty"`
 }
+
+// MaxSentiments is how many message scores State.Sentiments keeps.
+const MaxSentiments = 5
 
 // Clone returns a deep copy of s, so a decision can change it freely.
 func (s State) Clone() State {
@@ -47,6 +62,9 @@ func (s State) Clone() State {
 	if s.Handoff != nil {
 		h := *s.Handoff
 		c.Handoff = &h
+	}
+	if s.Sentiments != nil {
+		c.Sentiments = append([]float64(nil), s.Sentiments...)
 	}
 	return c
 }

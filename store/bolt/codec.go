@@ -173,6 +173,11 @@ type replyRecord struct {
 	ReplyTo      string    `json:"reply_to,omitempty"`
 	InReplyTo    string    `json:"in_reply_to,omitempty"`
 	Created      time.Time `json:"created,omitzero"`
+	Corrects     string    `json:"corrects,omitempty"`
+	Broadcast    bool      `json:"broadcast,omitempty"`
+	Mention      string    `json:"mention,omitempty"`
+	// Case carries its own json tags (core.CaseCard is a stored type).
+	Case *core.CaseCard `json:"case,omitempty"`
 }
 
 // outboxRecord is the JSON part of an outbox value; Seq is the key.
@@ -214,6 +219,10 @@ func toOutboxRecord(e core.OutboxEntry) outboxRecord {
 			ReplyTo:      r.ReplyTo,
 			InReplyTo:    r.InReplyTo,
 			Created:      r.Created,
+			Corrects:     r.Corrects,
+			Broadcast:    r.Broadcast,
+			Mention:      r.Mention,
+			Case:         r.Case,
 		},
 		Attempts:    e.Attempts,
 		NextAttempt: e.NextAttempt,
@@ -238,6 +247,10 @@ func (o outboxRecord) entry(seq uint64) core.OutboxEntry {
 			ReplyTo:      r.ReplyTo,
 			InReplyTo:    r.InReplyTo,
 			Created:      r.Created,
+			Corrects:     r.Corrects,
+			Broadcast:    r.Broadcast,
+			Mention:      r.Mention,
+			Case:         r.Case,
 		},
 		Attempts:    o.Attempts,
 		NextAttempt: o.NextAttempt,
