@@ -233,6 +233,10 @@ func (a *Adapter) handleRequest(ctx context.Context, req request) error {
 		return a.handleCustomer(ctx, customerMessage(req.eventID, req.msg, a.self), req.msg)
 	case routeAgent:
 		return a.handleAgentReply(ctx, req.eventID, req.msg)
+	case routeAgentEdit:
+		return a.handleAgentEdit(ctx, req.eventID, req.msg)
+	case routeAgentDelete:
+		return a.handleAgentDelete(ctx, req.msg)
 	}
 	a.log.DebugContext(ctx, "slack: message ignored", "event_id", req.eventID, "reason", why)
 	return nil
@@ -277,7 +281,7 @@ func (a *Adapter) handleAgentReply(ctx context.Context, eventID string, sm slack
 		a.log.DebugContext(ctx, "slack: reply in a support-channel thread that is not a case", "thread", sm.threadTS)
 		return nil
 	}
-	text := agentText(sm, a.self)
+	text := agentText(sm, a.self, a.names.resolver(ctx))
 	if text == "" {
 		return nil
 	}
@@ -293,13 +297,80 @@ func (a *Adapter) handleAgentReply(ctx context.Context, eventID string, sm slack
 	return nil
 }
 
+// handleAgentEdit sends the correction of an agent's edited reply (the
+// engine decides whether the original reached the customer and whether the
+// edit is in time).
+func (a *Adapter) handleAgentEdit(ctx context.Context, eventID string, sm slackMessage) error {
+	about, ok, err := a.caseOf(ctx, sm.channel, sm.threadTS)
+	if err != nil || !ok {
+		return err
+	}
+	text := agentText(sm, a.self, a.names.resolver(ctx))
+	if text == "" {
+		return nil
+	}
+	name := a.names.get(ctx, sm.user)
+	orig := messageID(sm.channel, sm.ts)
+	keys := []string{"slack:edit:" + sm.channel + ":" + sm.ts + ":" + sm.editTS}
+	if eventID != "" {
+		keys = append(keys, "slack:event:"+eventID)
+	}
+	res, err := a.eng.HandleAgent(ctx, core.AgentMessage{
+		About: about, ID: orig + "/edit/" + sm.editTS, DedupeKeys: keys, EditOf: orig, SentAt: tsTime(sm.ts),
+		Agent: name, AgentID: sm.user, Text: text, Received: a.cfg.Now(),
+	})
+	if err != nil {
+		return fmt.Errorf("slack: handle agent edit %s: %w", orig, err)
+	}
+	a.afterAgent(ctx, about, sm.channel, sm.threadTS, sm.user, name, res)
+	return nil
+}
+
+// handleAgentDelete tells an agent who deleted a reply that had reached
+// the customer that it cannot be taken back on the customer's platform.
+func (a *Adapter) handleAgentDelete(ctx context.Context, sm slackMessage) error {
+	about, ok, err := a.caseOf(ctx, sm.channel, sm.threadTS)
+	if err != nil || !ok {
+		return err
+	}
+	turns, err := a.store.Transcript(ctx, about, 200)
+	if err != nil {
+		return fmt.Errorf("slack: transcript of %s: %w", about, err)
+	}
+	id := "agent." + messageID(sm.channel, sm.ts)
+	for _, t := range turns {
+		if t.ID != id {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sideEffectTimeout)
+		defer cancel()
+		hint := fmt.Sprintf("Deleting it here does not unsend it: the customer on %s already received that message. Send a correction if it was wrong.", about.Platform)
+		if _, err := a.api.PostEphemeralContext(ctx, sm.channel, sm.user, slack.MsgOptionText(hint, false), slack.MsgOptionTS(sm.threadTS)); err != nil {
+			a.log.WarnContext(ctx, "slack: ephemeral hint failed", "err", sendErr("chat.postEphemeral", err))
+		}
+		return nil
+	}
+	return nil
+}
+
+// tsTime is the time of a Slack ts ("1732530000.000100"); zero if malformed.
+func tsTime(ts string) time.Time {
+	sec, frac, _ := strings.Cut(ts, ".")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	us, _ := strconv.ParseInt(frac, 10, 64)
+	return time.Unix(n, us*1000)
+}
+
 // handleClick handles one press of one of the adapter's buttons.
 func (a *Adapter) handleClick(ctx context.Context, c click) error {
 	if c.userID == "" || c.channel == "" {
 		return nil
 	}
 	dedupe := []string{"slack:action:" + c.id()}
-	if c.actionID != actionTake && c.actionID != actionGiveBack {
+	if c.actionID != actionTake && c.actionID != actionGiveBack && c.actionID != actionClose {
 		// A customer's quick reply: the button's text, as if typed.
 		if c.channel == a.cfg.SupportChannel || c.value == "" {
 			return nil
@@ -325,8 +396,11 @@ func (a *Adapter) handleClick(ctx context.Context, c click) error {
 		return nil
 	}
 	text := "!take"
-	if c.actionID == actionGiveBack {
+	switch c.actionID {
+	case actionGiveBack:
 		text = "!bot"
+	case actionClose:
+		text = "!close"
 	}
 	name := a.names.get(ctx, c.userID)
 	if name == c.userID && c.userName != "" {
@@ -343,29 +417,33 @@ func (a *Adapter) handleClick(ctx context.Context, c click) error {
 	return nil
 }
 
-// afterAgent shows the outcome of an agent's message in Slack: an
-// ephemeral hint when the bot owns the conversation, the assignee or the
-// return on the case message. These are best effort: they are logged, not
-// retried, when they fail.
-func (a *Adapter) afterAgent(ctx context.Context, about core.ConversationKey, channel, thread, user, name string, res core.AgentResult) {
+// afterAgent tells an agent privately (an ephemeral message) when their
+// message did not reach the customer and why. The case message itself is
+// redrawn through the outbox (core.ReplyStatus). Hints are best effort:
+// logged, not retried, when they fail.
+func (a *Adapter) afterAgent(ctx context.Context, _ core.ConversationKey, channel, thread, user, _ string, res core.AgentResult) {
 	if res.Duplicate {
+		return
+	}
+	var hint string
+	switch res.Action {
+	case core.AgentNotOwned:
+		hint = notOwnedHint
+	case core.AgentNotAssignee:
+		hint = fmt.Sprintf("%s is handling this case: your message was not sent to the customer. Type !take to take over, or start with !note for a note.", res.Assignee)
+	case core.AgentEditIgnored:
+		hint = "Your edit was not sent to the customer: the message never reached them, or the time for corrections has passed. Reply with the correction instead."
+	default:
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sideEffectTimeout)
 	defer cancel()
-	switch {
-	case res.Action == core.AgentNotOwned:
-		opts := []slack.MsgOption{slack.MsgOptionText(notOwnedHint, false)}
-		if thread != "" {
-			opts = append(opts, slack.MsgOptionTS(thread))
-		}
-		if _, err := a.api.PostEphemeralContext(ctx, channel, user, opts...); err != nil {
-			a.log.WarnContext(ctx, "slack: ephemeral hint failed", "err", sendErr("chat.postEphemeral", err))
-		}
-	case res.AssigneeChanged && res.Assignee != "":
-		a.updateCase(ctx, about, "Assigned to *"+escape(res.Assignee)+"*")
-	case res.Action == core.AgentReturned:
-		a.updateCase(ctx, about, "Back with the bot (given back by "+escape(name)+")")
+	opts := []slack.MsgOption{slack.MsgOptionText(hint, false)}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	if _, err := a.api.PostEphemeralContext(ctx, channel, user, opts...); err != nil {
+		a.log.WarnContext(ctx, "slack: ephemeral hint failed", "err", sendErr("chat.postEphemeral", err))
 	}
 }
 
@@ -388,7 +466,7 @@ func recentTS(ts string, now time.Time, d time.Duration) bool {
 
 // notOwnedHint is shown to an agent who writes in the thread of a case the
 // bot owns.
-const notOwnedHint = "The bot is handling this conversation. Type !take to take over."
+const notOwnedHint = "The bot is handling this conversation already."
 
 // logOutput lets slack-go's internal logger write to slog at debug level.
 type logOutput struct{ log *slog.Logger }

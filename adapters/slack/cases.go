@@ -2,8 +2,10 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -20,8 +22,8 @@ const (
 	nsCase = "slack_case"
 	// nsCaseOf maps a conversation to "channel/ts" of its latest case message.
 	nsCaseOf = "slack_case_of"
-	// nsCaseText keeps a case's text, to redraw the case message when its
-	// status changes.
+	// nsCaseText keeps a case's card (JSON), to redraw the case message
+	// when its status changes.
 	nsCaseText = "slack_case_text"
 	// nsThread maps a customer conversation in a channel to its latest
 	// thread, for replies that have no thread of their own.
@@ -71,9 +73,10 @@ func (a *Adapter) caseMessage(ctx context.Context, about core.ConversationKey) (
 }
 
 // rememberCase stores the mapping between a new case message and its
-// conversation. A later case of the same conversation replaces the
-// conversation's mapping; the old thread still maps to the conversation.
-func (a *Adapter) rememberCase(ctx context.Context, about core.ConversationKey, channel, ts, text string) error {
+// conversation, and the card to redraw it. A later case of the same
+// conversation replaces the conversation's mapping; the old thread still
+// maps to the conversation.
+func (a *Adapter) rememberCase(ctx context.Context, about core.ConversationKey, channel, ts string, card core.CaseCard) error {
 	ref := messageID(channel, ts)
 	if err := a.store.Put(ctx, nsCase, ref, []byte(about.String()), 0); err != nil {
 		return fmt.Errorf("slack: store case %s: %w", ref, err)
@@ -81,52 +84,147 @@ func (a *Adapter) rememberCase(ctx context.Context, about core.ConversationKey, 
 	if err := a.store.Put(ctx, nsCaseOf, about.String(), []byte(ref), 0); err != nil {
 		return fmt.Errorf("slack: store case %s: %w", ref, err)
 	}
-	if err := a.store.Put(ctx, nsCaseText, ref, []byte(text), caseTextTTL); err != nil {
-		return fmt.Errorf("slack: store case text %s: %w", ref, err)
+	return a.saveCard(ctx, channel, ts, card)
+}
+
+// saveCard keeps a case's card (JSON) to redraw the case message.
+func (a *Adapter) saveCard(ctx context.Context, channel, ts string, card core.CaseCard) error {
+	b, err := json.Marshal(card)
+	if err != nil {
+		return fmt.Errorf("slack: encode case card: %w", err)
+	}
+	if err := a.store.Put(ctx, nsCaseText, messageID(channel, ts), b, caseTextTTL); err != nil {
+		return fmt.Errorf("slack: store case card %s: %w", messageID(channel, ts), err)
 	}
 	return nil
 }
 
-// updateCase redraws the latest case message of a conversation with a new
-// status line. Failures are logged.
-func (a *Adapter) updateCase(ctx context.Context, about core.ConversationKey, status string) {
-	channel, ts, ok, err := a.caseMessage(ctx, about)
-	if err != nil || !ok {
-		a.log.WarnContext(ctx, "slack: no case message to update", "conversation", about.String(), "err", err)
-		return
+// storedCard returns the card of the case message channel/ts. Cases
+// stored before cards existed kept their text: it becomes the card's
+// reason line. A card that expired is redrawn from the conversation key.
+func (a *Adapter) storedCard(ctx context.Context, channel, ts string, about core.ConversationKey) (core.CaseCard, error) {
+	v, err := a.store.Get(ctx, nsCaseText, messageID(channel, ts))
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		return core.CaseCard{Customer: about.User, Platform: about.Platform}, nil
+	case err != nil:
+		return core.CaseCard{}, fmt.Errorf("slack: load case card %s: %w", messageID(channel, ts), err)
 	}
-	text := "Case: " + about.String()
-	if v, err := a.store.Get(ctx, nsCaseText, messageID(channel, ts)); err == nil {
-		text = string(v)
+	var card core.CaseCard
+	if len(v) > 0 && v[0] == '{' && json.Unmarshal(v, &card) == nil {
+		return card, nil
 	}
-	_, _, _, err = a.api.UpdateMessageContext(ctx, channel, ts,
-		slack.MsgOptionText(caseFallback(text), false), slack.MsgOptionBlocks(caseBlocks(text, about, status)...))
-	if err != nil {
-		a.log.WarnContext(ctx, "slack: case message update failed", "case", messageID(channel, ts), "err", sendErr("chat.update", err))
-	}
+	return core.CaseCard{Customer: about.User, Platform: about.Platform, Reason: string(v)}, nil
 }
 
-// statusOpen is the status line of a new case.
-const statusOpen = "Waiting for an agent: reply in the thread or press Take."
+// caseCard is the card of a case reply; replies queued before cards
+// existed carry only their text.
+func caseCard(r core.Reply) core.CaseCard {
+	if r.Case != nil {
+		return *r.Case
+	}
+	return core.CaseCard{Customer: r.About.User, Platform: r.About.Platform, Reason: r.Text, Status: core.CaseWaiting, At: r.Created}
+}
 
-// caseBlocks renders a case: its text (escaped, in sections of at most
-// 3,000 characters), a status line (mrkdwn, already escaped) and the
-// "Take" and "Give back to bot" buttons, whose value is the conversation.
-func caseBlocks(text string, about core.ConversationKey, status string) []slack.Block {
-	blocks := sectionBlocks(escape(text), 45)
+// caseBlocks renders a case card in Block Kit: who and where, why, what the
+// bot learned, the last turns, the transcript link, the status (with times
+// Slack shows in each agent's time zone) and the Take, Give back and Close
+// buttons, whose value is the conversation. Everything the customer wrote
+// is escaped.
+func caseBlocks(card core.CaseCard, about core.ConversationKey) []slack.Block {
+	var head strings.Builder
+	fmt.Fprintf(&head, "*%s* on %s", escape(card.Customer), escape(card.Platform))
+	if card.Language != "" {
+		fmt.Fprintf(&head, " · language %s", escape(card.Language))
+	}
+	fmt.Fprintf(&head, "\n*Why:* %s", escape(card.Reason))
+	if !card.Since.IsZero() {
+		fmt.Fprintf(&head, "\n*Waiting since:* %s", slackDate(card.Since))
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, head.String(), false, false), nil, nil)}
+	var fields []*slack.TextBlockObject
+	if len(card.Intents) > 0 {
+		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, "*Asked about*\n"+escape(strings.Join(card.Intents, ", ")), false, false))
+	}
+	if len(card.Slots) > 0 {
+		keys := make([]string, 0, len(card.Slots))
+		for k := range card.Slots {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		b.WriteString("*Collected*")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "\n%s: %s", escape(k), escape(card.Slots[k]))
+		}
+		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, truncate(b.String(), 1900), false, false))
+	}
+	if card.Sentiment != "" {
+		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, "*Mood*\n"+escape(card.Sentiment), false, false))
+	}
+	if len(fields) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
+	}
+	if len(card.Turns) > 0 {
+		var b strings.Builder
+		for _, t := range card.Turns {
+			fmt.Fprintf(&b, "*%s:* %s\n", escape(core.TurnAuthor(t)), escape(t.Text))
+		}
+		blocks = append(blocks, sectionBlocks(b.String(), 40)...)
+	}
+	if card.TranscriptURL != "" {
+		blocks = append(blocks, slack.NewContextBlock("switchboard_transcript",
+			slack.NewTextBlockObject(slack.MarkdownType, "<"+escape(card.TranscriptURL)+"|Full transcript>", false, false)))
+	}
 	blocks = append(blocks, slack.NewContextBlock("switchboard_status",
-		slack.NewTextBlockObject(slack.MarkdownType, status, false, false)))
-	take := slack.NewButtonBlockElement(actionTake, about.String(),
-		slack.NewTextBlockObject(slack.PlainTextType, "Take", false, false)).WithStyle(slack.StylePrimary)
-	back := slack.NewButtonBlockElement(actionGiveBack, about.String(),
-		slack.NewTextBlockObject(slack.PlainTextType, "Give back to bot", false, false))
-	return append(blocks, slack.NewActionBlock("switchboard_case", take, back))
+		slack.NewTextBlockObject(slack.MarkdownType, statusMrkdwn(card), false, false)))
+	value := about.String()
+	var buttons []slack.BlockElement
+	if card.Status != core.CaseAssigned {
+		buttons = append(buttons, slack.NewButtonBlockElement(actionTake, value,
+			slack.NewTextBlockObject(slack.PlainTextType, "Take", false, false)).WithStyle(slack.StylePrimary))
+	}
+	if card.Status == core.CaseWaiting || card.Status == core.CaseAssigned || card.Status == "" {
+		buttons = append(buttons,
+			slack.NewButtonBlockElement(actionGiveBack, value, slack.NewTextBlockObject(slack.PlainTextType, "Give back to bot", false, false)),
+			slack.NewButtonBlockElement(actionClose, value, slack.NewTextBlockObject(slack.PlainTextType, "Close", false, false)).WithStyle(slack.StyleDanger))
+	}
+	return append(blocks, slack.NewActionBlock("switchboard_case", buttons...))
 }
 
-// caseFallback is a case's notification text: its first line.
-func caseFallback(text string) string {
-	first, _, _ := strings.Cut(text, "\n")
-	return escape(truncate(first, 200))
+// statusMrkdwn is the case's status line, times as Slack date tokens.
+func statusMrkdwn(card core.CaseCard) string {
+	at := ""
+	if !card.At.IsZero() {
+		at = " " + slackDate(card.At)
+	}
+	switch card.Status {
+	case core.CaseAssigned:
+		return ":large_green_circle: Assigned to *" + escape(card.Agent) + "*" + at
+	case core.CaseReturned:
+		s := ":robot_face: Back with the bot" + at
+		switch {
+		case card.Agent != "":
+			s += " (given back by " + escape(card.Agent) + ")"
+		case card.Why != "":
+			s += " (" + escape(card.Why) + ")"
+		}
+		return s
+	case core.CaseClosed:
+		return ":white_check_mark: Closed" + at + " by " + escape(card.Agent)
+	}
+	return ":hourglass_flowing_sand: Waiting for an agent: reply in the thread or press Take."
+}
+
+// slackDate is a time as a Slack date token: each reader sees it in their
+// own time zone, with a UTC fallback.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// caseFallback is a case's notification text.
+func caseFallback(card core.CaseCard) string {
+	return escape(truncate("Case: "+card.Customer+" on "+card.Platform+" ("+card.Reason+") "+card.StatusLine(), 200))
 }
 
 // sectionBlocks puts mrkdwn text into section blocks of at most

@@ -106,7 +106,7 @@ func TestSlackCustomerHandoff(t *testing.T) {
 	g.event(body)
 	posts := g.waitPosts("the case", func(ps []slackfake.Post) bool { return len(casePosts(ps)) == 1 })
 	caseTS := casePosts(posts)[0].TS
-	if !strings.Contains(string(casePosts(posts)[0].Blocks), "New case from slack: Carla") {
+	if !strings.Contains(string(casePosts(posts)[0].Blocks), "*Carla* on slack") {
 		t.Fatalf("case = %s", casePosts(posts)[0].Blocks)
 	}
 	eventually(t, "the case to be stored", func() bool { _, ok, _ := g.slack.caseOf(context.Background(), testSupport, caseTS); return ok })

@@ -41,7 +41,7 @@ func FuzzParseEvent(f *testing.F) {
 			if req.msg.channel != tdSupport || req.msg.threadTS == "" || req.msg.botID != "" {
 				t.Fatalf("agent message outside a support thread: %+v", req.msg)
 			}
-			checkPieces(t, agentText(req.msg, tdSelf))
+			checkPieces(t, agentText(req.msg, tdSelf, func(id string) string { return id }))
 		}
 	})
 }

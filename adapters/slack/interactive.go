@@ -14,6 +14,7 @@ import (
 const (
 	actionTake       = "switchboard_take"  // case message: the agent takes the conversation
 	actionGiveBack   = "switchboard_bot"   // case message: the agent gives it back to the bot
+	actionClose      = "switchboard_close" // case message: the agent closes the case
 	actionQuickReply = "switchboard_reply" // prefix; a customer's quick-reply button
 )
 

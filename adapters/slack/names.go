@@ -79,3 +79,9 @@ func (a *Adapter) lookupName(ctx context.Context, userID string) (string, error)
 	}
 	return "", nil
 }
+
+// resolver returns a lookup of display names for mentions in agents'
+// messages, through the cache.
+func (c *nameCache) resolver(ctx context.Context) func(userID string) string {
+	return func(userID string) string { return c.get(ctx, userID) }
+}

@@ -43,6 +43,12 @@ type slackMessage struct {
 	botID       string
 	subtype     string
 	files       []string // names of attached files
+	// On message_changed: editTS is the edit's own ts and prevText the
+	// text before it (ts, text, user, threadTS are the edited message's).
+	// On message_deleted: ts is the deleted message's (user, text and
+	// threadTS from the previous message).
+	editTS   string
+	prevText string
 }
 
 // parseRequest reads an Events API request body with slackevents. It
@@ -95,7 +101,20 @@ func parseRequest(body []byte) (request, error) {
 	case *slackevents.MessageEvent:
 		r.msg = slackMessage{eventType: inner, channel: e.Channel, channelType: e.ChannelType, user: e.User,
 			text: e.Text, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, botID: e.BotID, subtype: e.SubType}
-		if e.Message != nil && e.SubType != "message_changed" {
+		switch {
+		case e.SubType == "message_changed" && e.Message != nil:
+			n := e.Message
+			r.msg.user, r.msg.text, r.msg.ts, r.msg.threadTS, r.msg.botID = n.User, n.Text, n.Timestamp, n.ThreadTimestamp, n.BotID
+			r.msg.parentUser, r.msg.editTS = n.ParentUserId, e.TimeStamp
+			if e.PreviousMessage != nil {
+				r.msg.prevText = e.PreviousMessage.Text
+			}
+		case e.SubType == "message_deleted" && e.PreviousMessage != nil:
+			p := e.PreviousMessage
+			r.msg.user, r.msg.text, r.msg.ts, r.msg.threadTS, r.msg.botID = p.User, p.Text, e.DeletedTimeStamp, p.ThreadTimestamp, p.BotID
+			r.msg.prevText = p.Text
+		}
+		if e.Message != nil && e.SubType != "message_changed" && e.SubType != "message_deleted" {
 			r.msg.parentUser = e.Message.ParentUserId
 			for _, f := range e.Message.Files {
 				r.msg.files = append(r.msg.files, fileName(f.Name, f.Title))
@@ -130,9 +149,11 @@ func fileName(name, title string) string {
 type route int
 
 const (
-	routeIgnore   route = iota
-	routeCustomer       // a customer: core.Engine.Handle
-	routeAgent          // an agent in a case thread: core.Engine.HandleAgent
+	routeIgnore      route = iota
+	routeCustomer          // a customer: core.Engine.Handle
+	routeAgent             // an agent in a case thread: core.Engine.HandleAgent
+	routeAgentEdit         // an agent edited a message in a case thread
+	routeAgentDelete       // an agent deleted a message in a case thread
 )
 
 // identity is the bot's own user and bot ids, from auth.test.
@@ -143,8 +164,10 @@ type identity struct {
 
 // classify decides what to do with a message, and why when it is ignored:
 //
-//   - edits, deletions and other subtypes except thread_broadcast and
-//     file_share are ignored (an edited question is not asked again);
+//   - edits and deletions of people's thread replies in the support
+//     channel are agent edits and deletions; elsewhere they are ignored
+//     (an edited question is not asked again), as are other subtypes
+//     except thread_broadcast and file_share;
 //   - messages of bots, including our own relayed messages (bot_id or our
 //     user id), are ignored: this is the loop prevention;
 //   - in the support channel, thread replies are agent messages (whether
@@ -153,7 +176,16 @@ type identity struct {
 //   - elsewhere, direct messages and messages that mention the bot are
 //     customer messages; other channel messages are ignored.
 func classify(m slackMessage, self identity, supportChannel string) (route, string) {
+	inCaseThread := supportChannel != "" && m.channel == supportChannel && m.threadTS != "" && m.threadTS != m.ts &&
+		m.botID == "" && m.user != "" && (self.userID == "" || m.user != self.userID)
 	switch {
+	case m.subtype == "message_changed" && inCaseThread:
+		if m.text == m.prevText {
+			return routeIgnore, "message_changed without a new text (an unfurl)"
+		}
+		return routeAgentEdit, ""
+	case m.subtype == "message_deleted" && inCaseThread:
+		return routeAgentDelete, ""
 	case m.subtype != "" && m.subtype != "thread_broadcast" && m.subtype != "file_share":
 		return routeIgnore, "message subtype " + m.subtype
 	case m.botID != "":
@@ -217,8 +249,10 @@ func customerMessage(eventID string, m slackMessage, self identity) core.Message
 	return msg
 }
 
-// agentText is the text of an agent's thread reply as the customer sees it.
-func agentText(m slackMessage, self identity) string {
+// agentText is the text of an agent's thread reply as the customer sees it:
+// Slack's markup turned into plain text, mentions into names (name looks
+// them up), links with their URL.
+func agentText(m slackMessage, self identity, name func(userID string) string) string {
 	text := plainText(m.text, self.userID)
 	if note := filesNote(m.files); note != "" {
 		text = strings.TrimSpace(text + " " + note)

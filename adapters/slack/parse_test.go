@@ -76,7 +76,7 @@ func TestParseRealPayloads(t *testing.T) {
 					t.Fatalf("message:\n got %+v\nwant %+v", got, c.want)
 				}
 			case routeAgent:
-				if got := agentText(req.msg, tdSelf); got != c.agentText {
+				if got := agentText(req.msg, tdSelf, func(id string) string { return id }); got != c.agentText {
 					t.Fatalf("agent text %q, want %q", got, c.agentText)
 				}
 				if req.msg.threadTS != "1732530200.000300" || req.msg.user != "U07AGENTAN" {

@@ -33,9 +33,13 @@ func (a *Adapter) RateLimits() core.RateLimits {
 //     package documentation). Every case is posted, also a second one for a
 //     conversation handed off again later;
 //   - core.ReplyRelay (a customer's message, after their name) and
-//     core.ReplyNote: into the conversation's case thread. When no case
-//     thread is known the message is posted at the top level of the channel,
-//     naming the conversation, and a warning is logged.
+//     core.ReplyNote: into the conversation's case thread; a note with
+//     Broadcast (the unassigned reminder) is also shown in the channel
+//     (reply_broadcast), after its Mention. When no case thread is known
+//     the message is posted at the top level of the channel, naming the
+//     conversation, and a warning is logged;
+//   - core.ReplyStatus: the case message is redrawn with the new status
+//     (chat.update); nothing new is posted.
 //
 // Text is mrkdwn-escaped and split into messages of at most MaxTextRunes
 // characters; a retry after a partly sent split reply goes on with the
@@ -56,6 +60,8 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		return a.sendCase(ctx, r)
 	case core.ReplyRelay, core.ReplyNote:
 		return a.sendToThread(ctx, r)
+	case core.ReplyStatus:
+		return a.sendStatus(ctx, r)
 	}
 	return &core.SendError{Platform: Platform, Permanent: true, Err: fmt.Errorf("reply %s has unknown kind %q", r.ID, r.Kind)}
 }
@@ -80,11 +86,12 @@ func (a *Adapter) sendAnswer(ctx context.Context, r core.Reply) error {
 
 func (a *Adapter) sendCase(ctx context.Context, r core.Reply) error {
 	ch := r.Key.Chat
-	ts, err := a.post(ctx, ch, "", caseFallback(r.Text), caseBlocks(r.Text, r.About, statusOpen))
+	card := caseCard(r)
+	ts, err := a.post(ctx, ch, "", caseFallback(card), caseBlocks(card, r.About))
 	if err != nil {
 		return err
 	}
-	if err := a.rememberCase(ctx, r.About, ch, ts, r.Text); err != nil {
+	if err := a.rememberCase(ctx, r.About, ch, ts, card); err != nil {
 		// The case is posted but cannot be found: posting it again on the
 		// retry is better than relaying into nowhere.
 		return err
@@ -99,6 +106,9 @@ func (a *Adapter) sendToThread(ctx context.Context, r core.Reply) error {
 		text = "*" + escape(a.customerName(ctx, r.About)) + "*: " + escape(r.Text)
 	} else {
 		text = ":information_source: " + escape(r.Text)
+		if r.Mention != "" {
+			text = r.Mention + " " + text // the owner's configured mention, unescaped on purpose
+		}
 	}
 	ch, ts, ok, err := a.caseMessage(ctx, r.About)
 	if err != nil {
@@ -110,17 +120,63 @@ func (a *Adapter) sendToThread(ctx context.Context, r core.Reply) error {
 		text = "Conversation `" + escape(r.About.String()) + "` (its case thread is unknown):\n" + text
 		return a.postPieces(ctx, r.ID, r.Key.Chat, "", text, nil)
 	}
+	if r.Broadcast {
+		return a.postBroadcast(ctx, r.ID, ch, ts, text)
+	}
 	return a.postPieces(ctx, r.ID, ch, ts, text, nil)
 }
 
-// customerName is the name a relayed message is shown with: the name the
-// conversation's platform gave, or "Customer".
+// postBroadcast posts a short note into a thread and to the channel
+// (reply_broadcast), so that people who do not follow the thread see it.
+func (a *Adapter) postBroadcast(ctx context.Context, id, channel, thread, text string) error {
+	text = truncate(text, MaxTextRunes)
+	_, _, err := a.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false),
+		slack.MsgOptionTS(thread), slack.MsgOptionBroadcast())
+	if err != nil {
+		return sendErr("chat.postMessage (broadcast) to "+channel, err)
+	}
+	a.log.DebugContext(ctx, "slack: broadcast note posted", "reply", id)
+	return nil
+}
+
+// sendStatus redraws the conversation's latest case message with the
+// status of r.Case. With no case message known there is nothing to redraw.
+func (a *Adapter) sendStatus(ctx context.Context, r core.Reply) error {
+	if r.Case == nil {
+		return nil
+	}
+	channel, ts, ok, err := a.caseMessage(ctx, r.About)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		a.log.WarnContext(ctx, "slack: no case message to redraw", "conversation", r.About.String())
+		return nil
+	}
+	card, err := a.storedCard(ctx, channel, ts, r.About)
+	if err != nil {
+		return err
+	}
+	card.Status, card.Agent, card.At, card.Why = r.Case.Status, r.Case.Agent, r.Case.At, r.Case.Why
+	if _, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts,
+		slack.MsgOptionText(caseFallback(card), false), slack.MsgOptionBlocks(caseBlocks(card, r.About)...)); err != nil {
+		return sendErr("chat.update of case "+messageID(channel, ts), err)
+	}
+	if err := a.saveCard(ctx, channel, ts, card); err != nil {
+		a.log.WarnContext(ctx, "slack: could not store the case's new status", "err", err)
+	}
+	return nil
+}
+
+// customerName is the name a relayed message is shown with, the same as on
+// the case card: the name the platform or the customer gave, "Web visitor
+// 4821" for anonymous web visitors, else the platform's user id.
 func (a *Adapter) customerName(ctx context.Context, about core.ConversationKey) string {
 	st, _, err := a.store.Load(ctx, about, nil)
-	if err == nil && st.UserName != "" {
-		return st.UserName
+	if err != nil {
+		return core.CustomerName(about, "")
 	}
-	return "Customer"
+	return core.CustomerName(about, st.UserName)
 }
 
 // postPieces posts mrkdwn text split into pieces, the quick-reply buttons

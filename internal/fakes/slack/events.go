@@ -99,6 +99,54 @@ type innerMessage struct {
 // MessageEvent returns the body of a "message" event_callback.
 func MessageEvent(env Envelope, m Msg) []byte { return event(env, "message", m) }
 
+// MessageChangedEvent returns the body of the "message" event with subtype
+// message_changed that Slack sends when m, first posted as prev, was edited
+// at editTS: the edited message is in "message", the old one in
+// "previous_message", and the event's own ts is the edit's.
+func MessageChangedEvent(env Envelope, m, prev Msg, editTS string) []byte {
+	env = env.withDefaults(editTS)
+	inner, _ := json.Marshal(map[string]any{
+		"type": "message", "subtype": "message_changed", "hidden": true,
+		"message": changedMessage(m, env.TeamID, map[string]any{"edited": map[string]string{"user": m.User, "ts": editTS}}),
+		"previous_message": changedMessage(prev, env.TeamID, nil),
+		"channel": m.Channel, "ts": editTS, "event_ts": editTS, "channel_type": m.ChannelType,
+	})
+	return wrap(env, "message", m.Channel, inner)
+}
+
+// MessageDeletedEvent returns the body of the "message" event with subtype
+// message_deleted that Slack sends when prev was deleted at deleteTS.
+func MessageDeletedEvent(env Envelope, prev Msg, deleteTS string) []byte {
+	env = env.withDefaults(deleteTS)
+	inner, _ := json.Marshal(map[string]any{
+		"type": "message", "subtype": "message_deleted", "hidden": true,
+		"previous_message": changedMessage(prev, env.TeamID, nil),
+		"channel": prev.Channel, "deleted_ts": prev.TS, "ts": deleteTS, "event_ts": deleteTS, "channel_type": prev.ChannelType,
+	})
+	return wrap(env, "message", prev.Channel, inner)
+}
+
+// changedMessage is the nested message of an edit or deletion event.
+func changedMessage(m Msg, team string, extra map[string]any) map[string]any {
+	out := map[string]any{"type": "message", "user": m.User, "text": m.Text, "ts": m.TS, "team": team,
+		"blocks": textBlocks(m.Text, m.TS)}
+	if m.ThreadTS != "" {
+		out["thread_ts"] = m.ThreadTS
+	}
+	if m.ParentUserID != "" {
+		out["parent_user_id"] = m.ParentUserID
+	}
+	if m.BotID != "" {
+		out["bot_id"] = m.BotID
+	} else {
+		out["client_msg_id"] = pseudoUUID(m.Channel + m.TS)
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
 // AppMentionEvent returns the body of an "app_mention" event_callback
 // (which, unlike a message event, has no channel_type).
 func AppMentionEvent(env Envelope, m Msg) []byte {
@@ -129,11 +177,17 @@ func event(env Envelope, typ string, m Msg) []byte {
 		}
 	}
 	inner, _ := json.Marshal(in) // cannot fail: plain strings and slices
+	return wrap(env, typ, m.Channel, inner)
+}
+
+// wrap puts an inner event into its event_callback envelope.
+func wrap(env Envelope, typ, channel string, inner json.RawMessage) []byte {
+	team := env.TeamID
 	body, _ := json.Marshal(callback{
 		Token: "fakeVerificationToken", TeamID: team, ContextTeamID: team, APIAppID: env.APIAppID,
 		Event: inner, Type: "event_callback", EventID: env.EventID, EventTime: env.EventTime,
 		Authorizations: []authorization{{TeamID: team, UserID: env.BotUserID, IsBot: true}},
-		EventContext:   "4-" + base64.RawURLEncoding.EncodeToString([]byte(`{"et":"`+typ+`","tid":"`+team+`","aid":"`+env.APIAppID+`","cid":"`+m.Channel+`"}`)),
+		EventContext:   "4-" + base64.RawURLEncoding.EncodeToString([]byte(`{"et":"`+typ+`","tid":"`+team+`","aid":"`+env.APIAppID+`","cid":"`+channel+`"}`)),
 	})
 	return body
 }

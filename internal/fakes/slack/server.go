@@ -54,6 +54,9 @@ type Post struct {
 	Text     string
 	Username string
 	Blocks   json.RawMessage // as sent, nil without blocks
+	// Broadcast is set for a thread reply sent with reply_broadcast: Slack
+	// shows it in the channel too.
+	Broadcast bool
 }
 
 // Update is a chat.update call that succeeded.
@@ -338,7 +341,8 @@ func (s *Server) postMessage(w http.ResponseWriter, args map[string]string) {
 		writeJSON(w, http.StatusOK, apiError(code))
 		return
 	}
-	p := Post{Channel: args["channel"], TS: s.nextTSLocked(), ThreadTS: args["thread_ts"], Text: args["text"], Username: args["username"]}
+	p := Post{Channel: args["channel"], TS: s.nextTSLocked(), ThreadTS: args["thread_ts"], Text: args["text"], Username: args["username"],
+		Broadcast: args["reply_broadcast"] == "true" && args["thread_ts"] != ""}
 	if b := args["blocks"]; b != "" {
 		p.Blocks = json.RawMessage(b)
 	}
