@@ -146,7 +146,12 @@ func handoffOptions(cfg *config.Config) core.HandoffOptions {
 		AfterFallbacks:      h.AfterFallbacks,
 		OnNegativeSentiment: h.OnNegativeSentiment,
 		IdleReturn:          h.IdleReturn,
+		IdleWarning:         h.IdleWarning,
 		UnassignedAlert:     h.UnassignedAlert,
+		Notify:              h.Notify,
+		NotePrefix:          h.NotePrefix,
+		EditWindow:          h.EditWindow,
+		PublicURL:           cfg.Server.PublicURL,
 	}
 	if cfg.Slack.Enabled && cfg.Slack.SupportChannel != "" {
 		handoff.DeskPlatform, handoff.DeskChat = "slack", cfg.Slack.SupportChannel

@@ -149,10 +149,11 @@ const (
 	MsgReturned        = "returned"          // core.NoticeReturned
 	MsgUnavailable     = "unavailable"       // core.NoticeUnavailable
 	MsgClarify         = "clarify"           // two answers are equally likely: which one?
+	MsgMedia           = "media"             // core.NoticeMedia: a picture, sticker or file without text
 )
 
 var messageKeys = []string{MsgCancelled, MsgFlowGone, MsgSlotUpdated, MsgActionError, MsgTooManyAttempts,
-	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify}
+	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify, MsgMedia}
 
 // defaultMessages are used for keys the bot does not define.
 var defaultMessages = map[string]map[string]string{
@@ -164,6 +165,7 @@ var defaultMessages = map[string]map[string]string{
 	MsgRetry:           {"en": "Retry", "zh": "重试"},
 	MsgCancelButton:    {"en": "Cancel", "zh": "取消"},
 	MsgClarify:         {"en": "Just to be sure, which of these do you mean?", "zh": "为了确认一下，您指的是以下哪一个？"},
+	MsgMedia:           {"en": "Thanks, I got your file. I can only read text, though: please tell me in words what you need.", "zh": "收到您发送的文件。不过我只能读懂文字，请用文字告诉我您需要什么。"},
 }
 
 func (b *Bot) entity(name string) *Entity { return b.Entities[name] }

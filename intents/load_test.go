@@ -55,8 +55,8 @@ func TestLoadSample(t *testing.T) {
 		t.Errorf("talk_to_human: handoff %v, %d responses, bot handoff %d languages; want a handoff intent using the bot's handoff message",
 			human.Handoff, len(human.Responses), len(bot.Handoff))
 	}
-	if got := bot.Intents[0].Pos; got != (Pos{"shop.yaml", 34}) {
-		t.Errorf("greeting at %v, want shop.yaml:34", got)
+	if want := lineOf(t, "shop.yaml", "  - name: greeting"); bot.Intents[0].Pos != (Pos{"shop.yaml", want}) {
+		t.Errorf("greeting at %v, want shop.yaml:%d", bot.Intents[0].Pos, want)
 	}
 	var flows []string
 	for _, f := range bot.Flows {
@@ -259,4 +259,21 @@ func TestLoadDirNamesOSPaths(t *testing.T) {
 	if got := bot.Files(); !slices.Equal(got, []string{"faq.yaml", "flows.yaml", "shop.yaml"}) {
 		t.Errorf("LoadDir(.) files = %v", got)
 	}
+}
+
+// lineOf returns the 1-based line of the embedded sample file on which
+// prefix starts a line.
+func lineOf(t *testing.T, file, prefix string) int {
+	t.Helper()
+	b, err := fs.ReadFile(Sample(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line starting with %q", file, prefix)
+	return 0
 }

@@ -44,6 +44,9 @@ type Server struct {
 	Addr            string        `mapstructure:"addr"`
 	AdminToken      string        `mapstructure:"admin_token"`
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	// PublicURL is where the gateway is reached from outside
+	// (https://bot.example); cases link to transcripts under it.
+	PublicURL string `mapstructure:"public_url"`
 }
 
 // Log is the process log.
@@ -76,7 +79,11 @@ type Handoff struct {
 	AfterFallbacks      int           `mapstructure:"after_fallbacks"`
 	OnNegativeSentiment bool          `mapstructure:"on_negative_sentiment"`
 	IdleReturn          time.Duration `mapstructure:"idle_return"`
+	IdleWarning         time.Duration `mapstructure:"idle_warning"`
 	UnassignedAlert     time.Duration `mapstructure:"unassigned_alert"`
+	Notify              string        `mapstructure:"notify"`
+	NotePrefix          string        `mapstructure:"note_prefix"`
+	EditWindow          time.Duration `mapstructure:"edit_window"`
 }
 
 // Outbox tunes reply delivery.
@@ -139,6 +146,7 @@ var defaults = map[string]any{
 	"server.addr":                   ":8080",
 	"server.admin_token":            "",
 	"server.shutdown_timeout":       "15s",
+	"server.public_url":             "",
 	"log.level":                     "info",
 	"log.format":                    "text",
 	"store.backend":                 "bolt",
@@ -153,6 +161,10 @@ var defaults = map[string]any{
 	"handoff.on_negative_sentiment": true,
 	"handoff.idle_return":           "30m",
 	"handoff.unassigned_alert":      "10m",
+	"handoff.idle_warning":          "5m",
+	"handoff.notify":                "",
+	"handoff.note_prefix":           "",
+	"handoff.edit_window":           "15m",
 	"outbox.workers":                16,
 	"outbox.max_attempts":           20,
 	"outbox.base_backoff":           "500ms",

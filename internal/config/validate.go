@@ -100,6 +100,20 @@ func (c *Config) Validate() error {
 	default:
 		bad("slack.mode", "must be events or socket; got %q", c.Slack.Mode)
 	}
+	if c.Handoff.IdleWarning < 0 {
+		bad("handoff.idle_warning", "must not be negative; got %s", c.Handoff.IdleWarning)
+	}
+	if c.Handoff.EditWindow < 0 {
+		bad("handoff.edit_window", "must not be negative; got %s", c.Handoff.EditWindow)
+	}
+	if p := c.Handoff.NotePrefix; p != "" && strings.TrimSpace(p) == "" {
+		bad("handoff.note_prefix", "must not be only spaces")
+	}
+	if u := c.Server.PublicURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			bad("server.public_url", "must be an absolute http(s) URL such as https://bot.example.com; got %q", u)
+		}
+	}
 	if c.Handoff.UnassignedAlert < 0 {
 		bad("handoff.unassigned_alert", "must not be negative; got %s", c.Handoff.UnassignedAlert)
 	}

@@ -107,9 +107,9 @@ func MessageChangedEvent(env Envelope, m, prev Msg, editTS string) []byte {
 	env = env.withDefaults(editTS)
 	inner, _ := json.Marshal(map[string]any{
 		"type": "message", "subtype": "message_changed", "hidden": true,
-		"message": changedMessage(m, env.TeamID, map[string]any{"edited": map[string]string{"user": m.User, "ts": editTS}}),
+		"message":          changedMessage(m, env.TeamID, map[string]any{"edited": map[string]string{"user": m.User, "ts": editTS}}),
 		"previous_message": changedMessage(prev, env.TeamID, nil),
-		"channel": m.Channel, "ts": editTS, "event_ts": editTS, "channel_type": m.ChannelType,
+		"channel":          m.Channel, "ts": editTS, "event_ts": editTS, "channel_type": m.ChannelType,
 	})
 	return wrap(env, "message", m.Channel, inner)
 }
@@ -121,7 +121,7 @@ func MessageDeletedEvent(env Envelope, prev Msg, deleteTS string) []byte {
 	inner, _ := json.Marshal(map[string]any{
 		"type": "message", "subtype": "message_deleted", "hidden": true,
 		"previous_message": changedMessage(prev, env.TeamID, nil),
-		"channel": prev.Channel, "deleted_ts": prev.TS, "ts": deleteTS, "event_ts": deleteTS, "channel_type": prev.ChannelType,
+		"channel":          prev.Channel, "deleted_ts": prev.TS, "ts": deleteTS, "event_ts": deleteTS, "channel_type": prev.ChannelType,
 	})
 	return wrap(env, "message", prev.Channel, inner)
 }
