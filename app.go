@@ -89,7 +89,7 @@ type runtime struct {
 
 // openRuntime loads the bot, trains the classifier and opens the store.
 // The caller must call close.
-func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger) (*runtime, error) {
+func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time) (*runtime, error) {
 	bot, from, err := loadBot(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("load bot from %s: %w", from, err)
@@ -104,7 +104,6 @@ func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ru
 	if cfg.Store.NoSync {
 		log.Warn("store: fsync disabled for a benchmark; commits are not durable")
 	}
-	now := time.Now
 	st, err := bolt.Open(ctx, cfg.Store.Path, bolt.Options{Logger: log, NoSync: cfg.Store.NoSync, Now: now})
 	if err != nil {
 		return nil, err
@@ -233,10 +232,10 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// sweepLoop runs the engine's handoff sweep (idle return, unassigned
-// reminders) every few seconds.
-func sweepLoop(ctx context.Context, e *core.Engine, log *slog.Logger) {
-	t := time.NewTicker(5 * time.Second)
+// sweepLoop runs the engine's handoff sweep (idle return and its warning,
+// unassigned reminders) every interval.
+func sweepLoop(ctx context.Context, e *core.Engine, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,7 +48,7 @@ file is locked by one process at a time).`,
 }
 
 func chat(ctx context.Context, cfg *config.Config, log *slog.Logger, user string, in io.Reader, out io.Writer, interactive bool) error {
-	rt, err := openRuntime(ctx, cfg, log)
+	rt, err := openRuntime(ctx, cfg, log, time.Now)
 	if err != nil {
 		return err
 	}

@@ -22,10 +22,16 @@ func testLogger() *slog.Logger {
 // serve's error after a graceful shutdown) and returns the base URL.
 func startServe(t *testing.T, cfg *config.Config) (base string, stop func() error) {
 	t.Helper()
+	return startServeWith(t, cfg, serveOptions{})
+}
+
+// startServeWith is startServe with a test's clock and sweep interval.
+func startServeWith(t *testing.T, cfg *config.Config, so serveOptions) (base string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, testLogger(), ready) }()
+	go func() { done <- serveWith(ctx, cfg, testLogger(), ready, so) }()
 	select {
 	case addr := <-ready:
 		base = "http://" + addr

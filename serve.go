@@ -48,7 +48,25 @@ flight, lets the outbox finish its sends, and closes the database.`,
 // serve runs the gateway until ctx is done. If ready is not nil it receives
 // the listening address once the server accepts connections.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
-	rt, err := openRuntime(ctx, cfg, log)
+	return serveWith(ctx, cfg, log, ready, serveOptions{})
+}
+
+// serveOptions are what tests change about serve: the one clock of the
+// process (store, engine, outbox, handoff timers, Slack's signature
+// window) and how often the handoff sweep runs.
+type serveOptions struct {
+	now        func() time.Time // nil: time.Now
+	sweepEvery time.Duration    // 0: 5 s
+}
+
+func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string, so serveOptions) error {
+	if so.now == nil {
+		so.now = time.Now
+	}
+	if so.sweepEvery <= 0 {
+		so.sweepEvery = 5 * time.Second
+	}
+	rt, err := openRuntime(ctx, cfg, log, so.now)
 	if err != nil {
 		return err
 	}
@@ -76,7 +94,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	engine := rt.engine(metrics, notify)
 
 	mux := http.NewServeMux()
-	plats, err := wirePlatforms(ctx, cfg, engine, rt.store, log, mux)
+	plats, err := wirePlatforms(ctx, cfg, engine, rt.store, log, mux, rt.now)
 	if err != nil {
 		return err
 	}
@@ -127,7 +145,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		}
 	})
 	wg.Go(func() { expireLoop(bg, rt.store, rt.now, log) })
-	wg.Go(func() { sweepLoop(bg, engine, log) })
+	wg.Go(func() { sweepLoop(bg, engine, so.sweepEvery, log) })
 	if rt.reloader != nil {
 		wg.Go(func() {
 			if err := rt.reloader.Watch(bg); err != nil && bg.Err() == nil {

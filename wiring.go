@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/switchboard-gw/switchboard/adapters/discord"
 	"github.com/switchboard-gw/switchboard/adapters/slack"
@@ -28,7 +29,7 @@ type platforms struct {
 
 // wirePlatforms builds every enabled adapter. Adding a platform means one
 // block here, one config section and one README row.
-func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, log *slog.Logger, mux *http.ServeMux) (*platforms, error) {
+func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, log *slog.Logger, mux *http.ServeMux, now func() time.Time) (*platforms, error) {
 	p := &platforms{runners: map[string]func(context.Context) error{}}
 	if cfg.Web.Enabled {
 		a := web.New(web.Config{}, eng, st, log.With("platform", web.Platform))
@@ -39,7 +40,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 	if cfg.Slack.Enabled {
 		c := cfg.Slack
 		a, err := slack.New(ctx, slack.Config{BotToken: c.BotToken, SigningSecret: c.SigningSecret,
-			SupportChannel: c.SupportChannel, APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken}, eng, st, log)
+			SupportChannel: c.SupportChannel, APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken, Now: now}, eng, st, log)
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
 		}
