@@ -113,7 +113,7 @@ func (c CaseCard) Text() string {
 	if len(c.Turns) > 0 {
 		b.WriteString("Last messages:\n")
 		for _, t := range c.Turns {
-			fmt.Fprintf(&b, "%s: %s\n", TurnAuthor(t), t.Text)
+			fmt.Fprintf(&b, "%s: %s\n", TurnAuthor(t), TurnText(t))
 		}
 	}
 	if c.TranscriptURL != "" {
@@ -135,6 +135,14 @@ func TurnAuthor(t Turn) string {
 		return "customer"
 	}
 	return string(t.From)
+}
+
+// TurnText is a turn's text as agents see it: a correction is marked.
+func TurnText(t Turn) string {
+	if t.Corrects != "" {
+		return "(correction) " + t.Text
+	}
+	return t.Text
 }
 
 // CustomerName is the name a case shows for a customer: the name the

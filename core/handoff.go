@@ -470,7 +470,7 @@ func (e *Engine) agentEdit(ctx context.Context, c *Commit, a AgentMessage, now t
 	}
 	r := Reply{ID: "agent." + a.ID, Key: a.About, From: AuthorAgent, AgentName: a.Agent,
 		Text: a.Text, Corrects: orig, Created: now}
-	c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorAgent, AgentName: a.Agent, Text: "(correction) " + a.Text, At: a.Received})
+	c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorAgent, AgentName: a.Agent, Text: a.Text, At: a.Received, Corrects: orig})
 	c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
 	c.Counters["agent_corrections"]++
 	return AgentCorrected, nil

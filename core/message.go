@@ -143,6 +143,9 @@ type Turn struct {
 	AgentName string `json:"agent_name,omitempty"`
 	// QuickReplies offered with a bot turn, so a reloaded chat can show them.
 	QuickReplies []string `json:"quick_replies,omitempty"`
+	// Corrects is the ID of the earlier turn this one corrects (an agent
+	// edited a message); Text is the corrected text.
+	Corrects string `json:"corrects,omitempty"`
 }
 
 // DisplayText is the text to show the customer on platforms that cannot

@@ -168,7 +168,7 @@ func caseBlocks(card core.CaseCard, about core.ConversationKey) []slack.Block {
 	if len(card.Turns) > 0 {
 		var b strings.Builder
 		for _, t := range card.Turns {
-			fmt.Fprintf(&b, "*%s:* %s\n", escape(core.TurnAuthor(t)), escape(t.Text))
+			fmt.Fprintf(&b, "*%s:* %s\n", escape(core.TurnAuthor(t)), escape(core.TurnText(t)))
 		}
 		blocks = append(blocks, sectionBlocks(b.String(), 40)...)
 	}

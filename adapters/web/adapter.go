@@ -121,7 +121,7 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 	}
 	frame, err := encodeEvent(wireMessage{
 		ID: r.ID, From: replyAuthor(r.From), Text: r.Text, At: at.UTC(),
-		AgentName: agentName(r.From, r.AgentName), QuickReplies: r.QuickReplies,
+		AgentName: agentName(r.From, r.AgentName), QuickReplies: r.QuickReplies, Corrects: r.Corrects,
 	})
 	if err != nil {
 		return &core.SendError{Platform: Platform, Permanent: true, Err: err}
@@ -143,6 +143,11 @@ type wireMessage struct {
 	At           time.Time   `json:"at"`
 	AgentName    string      `json:"agent_name,omitempty"`
 	QuickReplies []string    `json:"quick_replies,omitempty"`
+	// Corrects names an earlier message this one replaces (an agent
+	// corrected it): the page shows the new text in its place, marked
+	// edited. In the history the correction is already applied.
+	Corrects string `json:"corrects,omitempty"`
+	Edited   bool   `json:"edited,omitempty"`
 }
 
 func replyAuthor(a core.Author) core.Author {
@@ -244,7 +249,13 @@ func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := make([]wireMessage, 0, len(turns))
+	pos := make(map[string]int, len(turns))
 	for _, t := range turns {
+		if i, ok := pos[t.Corrects]; ok && t.Corrects != "" {
+			out[i].Text, out[i].Edited = t.Text, true // an agent's correction replaces the message
+			continue
+		}
+		pos[t.ID] = len(out)
 		out = append(out, wireMessage{ID: t.ID, From: t.From, Text: t.Text, At: t.At.UTC(),
 			AgentName: agentName(t.From, t.AgentName), QuickReplies: t.QuickReplies})
 	}

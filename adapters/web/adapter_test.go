@@ -466,3 +466,33 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentCorrection: an agent's correction replaces the message it
+// corrects, live (an event naming the message) and in the history.
+func TestAgentCorrection(t *testing.T) {
+	s := newStack(t, Config{Heartbeat: time.Hour})
+	tok := s.newSession(t)
+	key := conversationKey(hashToken(tok))
+	events := s.openEvents(t, tok, false)
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	err := s.st.Commit(context.Background(), core.Commit{Key: key, Turns: []core.Turn{
+		{ID: "agent.1", From: core.AuthorAgent, AgentName: "Ana", Text: "Your refund is 50 EUR.", At: at},
+		{ID: "agent.2", From: core.AuthorAgent, AgentName: "Ana", Text: "Anything else?", At: at},
+		{ID: "agent.1e", From: core.AuthorAgent, AgentName: "Ana", Text: "Your refund is 55 EUR.", At: at, Corrects: "agent.1"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.messages(t, tok)
+	if len(got) != 2 || got[0].ID != "agent.1" || got[0].Text != "Your refund is 55 EUR." || !got[0].Edited || got[1].Edited {
+		t.Fatalf("history with a correction = %+v", got)
+	}
+	r := core.Reply{ID: "agent.1e", Key: key, From: core.AuthorAgent, AgentName: "Ana", Text: "Your refund is 55 EUR.", Corrects: "agent.1"}
+	if err := s.a.Send(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	var m wireMessage
+	if err := json.Unmarshal([]byte(nextEvent(t, events, isMessage).Data), &m); err != nil || m.Corrects != "agent.1" || m.Text != r.Text {
+		t.Fatalf("live correction = %+v, %v", m, err)
+	}
+}
