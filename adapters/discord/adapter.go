@@ -51,6 +51,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/sentmsg"
 	"github.com/switchboard-gw/switchboard/internal/textsplit"
 )
 
@@ -79,6 +80,7 @@ type Adapter struct {
 	botID    string
 	channels map[string]bool
 	progress *textsplit.Progress
+	sent     *sentmsg.Registry // agent replies → "channel/message", to edit corrections in place
 	now      func() time.Time
 }
 
@@ -115,6 +117,7 @@ func New(ctx context.Context, cfg Config, h Handler, logger *slog.Logger) (*Adap
 	a := &Adapter{
 		cfg: cfg, h: h, log: logger.With("platform", Platform), session: s, pub: pub,
 		channels: make(map[string]bool), progress: textsplit.NewProgress(), now: time.Now,
+		sent: sentmsg.New(10000, 48*time.Hour, time.Now),
 	}
 	for _, c := range cfg.Channels {
 		a.channels[c] = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -79,6 +80,11 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		return &core.SendError{Platform: Platform, Permanent: true,
 			Err: fmt.Errorf("reply %s: %q is not a channel id", r.ID, r.Key.Chat)}
 	}
+	if r.Corrects != "" {
+		if done, err := a.editInPlace(ctx, r); done || err != nil {
+			return err
+		}
+	}
 	parts := textsplit.Split(r.DisplayText(), MaxTextLen, textsplit.UTF16Len)
 	if len(parts) == 0 {
 		return &core.SendError{Platform: Platform, Permanent: true, Err: fmt.Errorf("reply %s has no text", r.ID)}
@@ -117,12 +123,18 @@ func (a *Adapter) sendChannel(ctx context.Context, r core.Reply, parts []string,
 		}
 		body := messageSend{MessageSend: ms, Nonce: nonce(r.ID, i), EnforceNonce: true}
 		cctx, cancel := context.WithTimeout(ctx, a.cfg.HTTPTimeout)
-		_, err := a.session.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint, discordgo.WithContext(cctx))
+		resp, err := a.session.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint, discordgo.WithContext(cctx))
 		cancel()
 		if err != nil {
 			return apiError(err, "")
 		}
 		a.progress.Set(r.ID, i+1, a.now())
+		var m struct {
+			ID string `json:"id"`
+		}
+		if len(parts) == 1 && r.From == core.AuthorAgent && json.Unmarshal(resp, &m) == nil && m.ID != "" {
+			a.sent.Put(r.ID, r.Key.Chat+"/"+m.ID)
+		}
 	}
 	a.progress.Forget(r.ID)
 	return nil
@@ -244,4 +256,38 @@ func truncateBytes(s string, n int) string {
 		cut = i
 	}
 	return s[:cut]
+}
+
+// editInPlace applies an agent's correction by editing the channel message
+// it corrects, when this process sent it in one part. It reports done when
+// the message shows the corrected text; when it cannot be edited (unknown,
+// deleted) the caller sends the correction as a new message. Errors worth
+// retrying (429, 5xx) are returned.
+func (a *Adapter) editInPlace(ctx context.Context, r core.Reply) (bool, error) {
+	ref, ok := a.sent.Get(r.Corrects)
+	if !ok {
+		return false, nil
+	}
+	channel, id, _ := strings.Cut(ref, "/")
+	fixed := r
+	fixed.Corrects = "" // the edited message keeps its usual "Ana: …" form
+	text := fixed.DisplayText()
+	if textsplit.UTF16Len(text) > MaxTextLen {
+		return false, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, a.cfg.HTTPTimeout)
+	defer cancel()
+	_, err := a.session.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: id, Channel: channel, Content: &text,
+		AllowedMentions: noMentions()}, discordgo.WithContext(cctx))
+	if err == nil {
+		a.log.DebugContext(ctx, "discord: message corrected in place", "reply", r.ID, "message", id)
+		return true, nil
+	}
+	se := a.sendError(apiError(err, ""), r, "edit")
+	var e *core.SendError
+	if errors.As(se, &e) && e.Permanent {
+		a.log.InfoContext(ctx, "discord: cannot edit the corrected message; sending the correction", "reply", r.ID, "err", err)
+		return false, nil
+	}
+	return false, se
 }

@@ -177,3 +177,31 @@ func TestNonceIsStableAndShort(t *testing.T) {
 		t.Fatalf("nonces %q %q", a, b)
 	}
 }
+
+// An agent's correction edits the channel message it corrects; one this
+// process did not send goes out as a new message marked "(correction)".
+func TestCorrectionEditsInPlace(t *testing.T) {
+	e := newEnv(t, nil)
+	orig := channelReply("agent.1", "Your refund is 50 EUR.")
+	orig.From, orig.AgentName = core.AuthorAgent, "Ana"
+	if err := e.a.Send(t.Context(), orig); err != nil {
+		t.Fatal(err)
+	}
+	fix := channelReply("agent.1e", "Your refund is 55 EUR.")
+	fix.From, fix.AgentName, fix.Corrects = core.AuthorAgent, "Ana", "agent.1"
+	if err := e.a.Send(t.Context(), fix); err != nil {
+		t.Fatal(err)
+	}
+	sent, edits := e.fake.Sent(), e.fake.Edits()
+	if len(sent) != 1 || len(edits) != 1 || edits[0].ID != sent[0].ID || edits[0].Content != "Ana: Your refund is 55 EUR." {
+		t.Fatalf("sent %+v, edits %+v", sent, edits)
+	}
+	unknown := channelReply("agent.9e", "Tomorrow, not today.")
+	unknown.From, unknown.AgentName, unknown.Corrects = core.AuthorAgent, "Ana", "agent.9"
+	if err := e.a.Send(t.Context(), unknown); err != nil {
+		t.Fatal(err)
+	}
+	if sent := e.fake.Sent(); len(sent) != 2 || sent[1].Content != "(correction) Ana: Tomorrow, not today." {
+		t.Fatalf("correction of an unknown message: %+v", sent)
+	}
+}

@@ -50,6 +50,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/sentmsg"
 	"github.com/switchboard-gw/switchboard/internal/textsplit"
 )
 
@@ -84,6 +85,7 @@ type Adapter struct {
 	me       identity
 	secret   [sha256.Size]byte // hash of the secret token, for a constant-time compare
 	progress *textsplit.Progress
+	sent     *sentmsg.Registry // agent replies → "chat/message_id", to edit corrections in place
 	now      func() time.Time
 }
 
@@ -108,6 +110,7 @@ func New(ctx context.Context, cfg Config, h Handler, logger *slog.Logger) (*Adap
 		http:     &http.Client{},
 		secret:   sha256.Sum256([]byte(cfg.SecretToken)),
 		progress: textsplit.NewProgress(),
+		sent:     sentmsg.New(10000, editableFor, time.Now),
 		now:      time.Now,
 	}
 	cctx, cancel := context.WithTimeout(ctx, cfg.HTTPTimeout)

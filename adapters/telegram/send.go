@@ -63,6 +63,12 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		return &core.SendError{Platform: Platform, Permanent: true,
 			Err: fmt.Errorf("reply %s: chat %q is not a Telegram chat id", r.ID, r.Key.Chat)}
 	}
+	if r.Corrects != "" {
+		done, err := a.editInPlace(ctx, r)
+		if done || err != nil {
+			return err
+		}
+	}
 	parts := textsplit.Split(r.DisplayText(), MaxTextLen, textsplit.UTF16Len)
 	if len(parts) == 0 {
 		return &core.SendError{Platform: Platform, Permanent: true, Err: fmt.Errorf("reply %s has no text", r.ID)}
@@ -91,9 +97,53 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		a.progress.Set(r.ID, i+1, a.now())
 		a.log.DebugContext(ctx, "telegram: message sent", "reply", r.ID, "part", i+1, "of", len(parts),
 			"message_id", sent.MessageID)
+		if len(parts) == 1 && r.From == core.AuthorAgent {
+			a.sent.Put(r.ID, strconv.FormatInt(chat, 10)+"/"+strconv.Itoa(sent.MessageID))
+		}
 	}
 	a.progress.Forget(r.ID)
 	return nil
+}
+
+// editableFor is how long the message of an agent's reply is remembered
+// for an in-place correction (bots may edit their messages for 48 hours).
+const editableFor = 48 * time.Hour
+
+// editInPlace applies an agent's correction with editMessageText when the
+// corrected message is known (sent by this process, in one part). It
+// reports done when the message now shows the corrected text; when it
+// cannot be edited (unknown, too old, deleted) the caller sends the
+// correction as a new message. Errors worth retrying (429, 5xx) are
+// returned.
+func (a *Adapter) editInPlace(ctx context.Context, r core.Reply) (bool, error) {
+	ref, ok := a.sent.Get(r.Corrects)
+	if !ok {
+		return false, nil
+	}
+	chatS, idS, _ := strings.Cut(ref, "/")
+	chat, _ := strconv.ParseInt(chatS, 10, 64)
+	id, _ := strconv.Atoi(idS)
+	fixed := r
+	fixed.Corrects = "" // the edited message keeps its usual "Ana: …" form
+	text := fixed.DisplayText()
+	if textsplit.UTF16Len(text) > MaxTextLen {
+		return false, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, a.cfg.HTTPTimeout)
+	defer cancel()
+	_, err := a.api(cctx).Request(tgbotapi.NewEditMessageText(chat, id, text))
+	var te *tgbotapi.Error
+	switch {
+	case err == nil:
+		a.log.DebugContext(ctx, "telegram: message corrected in place", "reply", r.ID, "message_id", id)
+		return true, nil
+	case errors.As(err, &te) && te.Code == 400 && strings.Contains(te.Message, "not modified"):
+		return true, nil
+	case errors.As(err, &te) && te.Code == 400:
+		a.log.InfoContext(ctx, "telegram: cannot edit the corrected message; sending the correction", "reply", r.ID, "reason", te.Message)
+		return false, nil
+	}
+	return false, sendError(redact(err, a.cfg.Token), chat)
 }
 
 // sendError classifies a failed sendMessage.

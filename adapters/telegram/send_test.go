@@ -220,3 +220,35 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+// An agent's correction edits the message it corrects (editMessageText);
+// a correction of a message this process did not send goes out as a new
+// message marked "(correction)".
+func TestCorrectionEditsInPlace(t *testing.T) {
+	a, fake := newAdapter(t, ModeWebhook, nil)
+	orig := reply("agent.1", "Your refund is 50 EUR.")
+	orig.From, orig.AgentName = core.AuthorAgent, "Ana"
+	if err := a.Send(t.Context(), orig); err != nil {
+		t.Fatal(err)
+	}
+	fix := reply("agent.1e", "Your refund is 55 EUR.")
+	fix.From, fix.AgentName, fix.Corrects = core.AuthorAgent, "Ana", "agent.1"
+	if err := a.Send(t.Context(), fix); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Send(t.Context(), fix); err != nil { // a retry: "not modified" is success
+		t.Fatal(err)
+	}
+	sent, edits := fake.Sent(), fake.Edits()
+	if len(sent) != 1 || len(edits) != 1 || edits[0].MessageID != sent[0].MessageID || edits[0].Text != "Ana: Your refund is 55 EUR." {
+		t.Fatalf("sent %+v, edits %+v", sent, edits)
+	}
+	unknown := reply("agent.9e", "Sorry, tomorrow, not today.")
+	unknown.From, unknown.AgentName, unknown.Corrects = core.AuthorAgent, "Ana", "agent.9"
+	if err := a.Send(t.Context(), unknown); err != nil {
+		t.Fatal(err)
+	}
+	if sent := fake.Sent(); len(sent) != 2 || sent[1].Text != "(correction) Ana: Sorry, tomorrow, not today." {
+		t.Fatalf("correction of an unknown message: %+v", sent)
+	}
+}

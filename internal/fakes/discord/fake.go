@@ -39,6 +39,7 @@ const (
 	RouteCommands = "commands" // PUT/POST .../commands
 	RouteUser     = "user"     // GET /users/@me
 	RouteGateway  = "gateway"  // GET /gateway
+	RouteEdit     = "edit"     // PATCH /channels/{id}/messages/{message}
 )
 
 // Sent is one message the fake accepted.
@@ -91,6 +92,7 @@ type API struct {
 	mu           sync.Mutex
 	baseURL      string // set by Start; used for the gateway URL
 	sent         []Sent
+	edits        []Sent
 	nonces       map[string]nonceEntry // channel + "\x00" + nonce
 	nonceHits    int
 	nextID       uint64
@@ -251,6 +253,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 86400000, "max_concurrency": 1}})
 	case RouteMessages:
 		a.postMessage(w, r, seg[1])
+	case RouteEdit:
+		a.editMessage(w, r, seg[1], seg[3])
 	case RouteFollowup:
 		a.followup(w, r, seg[2], r.URL.Query().Get("wait") == "true")
 	case RouteCommands:
@@ -270,6 +274,8 @@ func routeOf(method string, seg []string) string {
 		return RouteGateway
 	case method == "POST" && len(seg) == 3 && seg[0] == "channels" && seg[2] == "messages":
 		return RouteMessages
+	case method == "PATCH" && len(seg) == 4 && seg[0] == "channels" && seg[2] == "messages":
+		return RouteEdit
 	case method == "POST" && len(seg) == 3 && seg[0] == "webhooks":
 		return RouteFollowup
 	case (method == "PUT" || method == "POST") && seg[0] == "applications" && seg[len(seg)-1] == "commands" &&
@@ -305,6 +311,38 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request, channel string
 		a.nonces[key] = nonceEntry{msg: msg, at: time.Now()}
 	}
 	writeJSON(w, 200, msg)
+}
+
+// Edits returns the message edits the fake accepted (ID is the edited
+// message's, Content the new text).
+func (a *API) Edits() []Sent {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.edits)
+}
+
+// editMessage changes the content of a message the bot sent to a channel;
+// an unknown message is 404 with code 10008, like Discord.
+func (a *API) editMessage(w http.ResponseWriter, r *http.Request, channel, id string) {
+	var o struct {
+		Content *string `json:"content"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&o); err != nil || o.Content == nil || len([]rune(*o.Content)) > 2000 {
+		writeError(w, Failure{Status: 400, Code: 50035, Message: "Invalid Form Body"})
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range a.sent {
+		m := &a.sent[i]
+		if m.Kind == "channel" && m.ChannelID == channel && m.ID == id {
+			m.Content = *o.Content
+			a.edits = append(a.edits, Sent{ID: id, Kind: "edit", ChannelID: channel, Content: *o.Content, At: time.Now()})
+			writeJSON(w, 200, a.messageJSON(*m))
+			return
+		}
+	}
+	writeError(w, Failure{Status: 404, Code: 10008, Message: "Unknown Message"})
 }
 
 func (a *API) followup(w http.ResponseWriter, r *http.Request, token string, wait bool) {

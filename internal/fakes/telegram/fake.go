@@ -1,6 +1,6 @@
 // Package telegram is a fake Telegram Bot API for tests and for
 // `switchboard bench`: an http.Handler that answers like api.telegram.org
-// for the methods Switchboard uses (getMe, sendMessage,
+// for the methods Switchboard uses (getMe, sendMessage, editMessageText,
 // answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo,
 // getUpdates), with the same URL layout (/bot<token>/<method>), parameter
 // encodings (query, form, multipart, JSON), validation (text length,
@@ -72,6 +72,7 @@ type API struct {
 
 	mu        sync.Mutex
 	sent      []Sent
+	edits     []Sent // editMessageText calls that changed a message
 	nextMsgID int
 	callbacks []string
 	webhook   Webhook
@@ -225,6 +226,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeOK(w, a.bot)
 	case "sendMessage":
 		a.sendMessage(w, p)
+	case "editMessageText":
+		a.editMessageText(w, p)
 	case "answerCallbackQuery":
 		if p["callback_query_id"] == "" {
 			writeError(w, Failure{Status: 400, Description: "Bad Request: query is too old and response timeout expired or query ID is invalid"})
@@ -252,6 +255,52 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, Failure{Status: http.StatusNotFound})
 	}
+}
+
+// Edits returns the successful editMessageText calls: each with the
+// message's id, chat and new text.
+func (a *API) Edits() []Sent {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.edits)
+}
+
+// editMessageText changes the text of a message the bot sent, as Telegram
+// does: 400 "message to edit not found" for an unknown message, 400
+// "message is not modified" when the text is the same.
+func (a *API) editMessageText(w http.ResponseWriter, p map[string]string) {
+	chat, err1 := strconv.ParseInt(p["chat_id"], 10, 64)
+	id, err2 := strconv.Atoi(p["message_id"])
+	text := p["text"]
+	switch {
+	case err1 != nil || err2 != nil:
+		writeError(w, Failure{Status: 400, Description: "Bad Request: message to edit not found"})
+		return
+	case strings.TrimSpace(text) == "":
+		writeError(w, Failure{Status: 400, Description: "Bad Request: message text is empty"})
+		return
+	case utf16Len(text) > 4096:
+		writeError(w, Failure{Status: 400, Description: "Bad Request: MESSAGE_TOO_LONG"})
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range a.sent {
+		m := &a.sent[i]
+		if m.ChatID != chat || m.MessageID != id {
+			continue
+		}
+		if m.Text == text {
+			writeError(w, Failure{Status: 400, Description: "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"})
+			return
+		}
+		m.Text = text
+		a.edits = append(a.edits, Sent{MessageID: id, ChatID: chat, Text: text, At: time.Now()})
+		writeOK(w, map[string]any{"message_id": id, "date": time.Now().Unix(), "edit_date": time.Now().Unix(),
+			"chat": map[string]any{"id": chat, "type": "private"}, "text": text})
+		return
+	}
+	writeError(w, Failure{Status: 400, Description: "Bad Request: message to edit not found"})
 }
 
 func (a *API) sendMessage(w http.ResponseWriter, p map[string]string) {
