@@ -27,7 +27,7 @@ func TestServeHandoffFromOutside(t *testing.T) {
 		ana, bo    = "U_ANA", "U_BO"
 	)
 	clk := fakeclock.New(fakeclock.Bases()[2])
-	sl := slackfake.New(slackfake.Options{Token: slackToken, Users: map[string]string{ana: "Ana", bo: "Bo"}})
+	sl := slackfake.New(slackfake.Options{Token: slackToken, Users: map[string]string{ana: "Ana", bo: "Bo"}, Now: clk.Now})
 	defer sl.Close()
 	cfg := testConfig(t)
 	cfg.Slack.Enabled, cfg.Slack.BotToken, cfg.Slack.SigningSecret, cfg.Slack.SupportChannel, cfg.Slack.APIURL =
@@ -39,19 +39,14 @@ func TestServeHandoffFromOutside(t *testing.T) {
 
 	h := &outside{t: t, base: base}
 	var seq atomic.Int64
-	ts := func() string { return fmt.Sprintf("%d.%06d", clk.Now().Unix(), seq.Add(1)) }
+	// Agents' messages get ts values apart from the fake's own posts.
+	ts := func() string { return fmt.Sprintf("%d.%06d", clk.Now().Unix(), 500000+seq.Add(1)) }
 	agentSays := func(user, thread, text string) string {
 		t.Helper()
 		at := ts()
 		body := slackfake.MessageEvent(slackfake.Envelope{EventID: "Ev" + strings.ReplaceAll(at, ".", "")},
 			slackfake.Msg{Channel: support, ChannelType: "channel", User: user, Text: text, TS: at, ThreadTS: thread, ParentUserID: slackfake.DefaultBotUserID})
-		req, err := slackfake.NewRequest(base+"/webhooks/slack", signing, clk.Now(), body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if code, b := h.send(req); code != 200 {
-			t.Fatalf("slack event answered %d %s", code, b)
-		}
+		h.slackDelivers(signing, clk.Now, body)
 		return at
 	}
 	waitPost := func(what string, cond func(slackfake.Post) bool) slackfake.Post {
@@ -66,7 +61,11 @@ func TestServeHandoffFromOutside(t *testing.T) {
 			}
 			return false
 		}); !ok {
-			t.Fatalf("timed out waiting for %s; posts: %+v", what, sl.Posts())
+			var texts []string
+			for _, p := range sl.Posts() {
+				texts = append(texts, fmt.Sprintf("[%s thread=%s broadcast=%v] %s", p.TS, p.ThreadTS, p.Broadcast, p.Text))
+			}
+			t.Fatalf("timed out waiting for %s; posts:\n%s", what, strings.Join(texts, "\n"))
 		}
 		return found
 	}
@@ -96,9 +95,21 @@ func TestServeHandoffFromOutside(t *testing.T) {
 	caseTS := casePost.TS
 
 	// Ana answers with a link, a mention-free emoji and Slack formatting.
-	agentSays(ana, caseTS, "Hi, Ana here. Your parcel: <https://track.example/p?id=1&amp;x=2|tracking link> *today*")
-	h.waitWeb(cust, "agent", "tracking link (https://track.example/p?id=1&x=2)")
+	first := agentSays(ana, caseTS, "Hi, Ana here. Your parcel: <https://track.example/p?id=1&amp;x=2|tracking link> *today*")
+	h.waitWeb(cust, "agent", "tracking link")
 	waitUpdate("Assigned to *Ana*", caseTS)
+
+	// She corrects it a minute later: the customer's chat shows the new text.
+	clk.Add(time.Minute)
+	edit := slackfake.MessageChangedEvent(slackfake.Envelope{EventID: "EvEdit1"},
+		slackfake.Msg{Channel: support, ChannelType: "channel", User: ana, Text: "Hi, Ana here. Your parcel arrives *tomorrow*", TS: first, ThreadTS: caseTS, ParentUserID: slackfake.DefaultBotUserID},
+		slackfake.Msg{Channel: support, ChannelType: "channel", User: ana, Text: "Hi, Ana here. Your parcel: <https://track.example/p?id=1&amp;x=2|tracking link> *today*", TS: first, ThreadTS: caseTS},
+		ts())
+	h.slackDelivers(signing, clk.Now, edit)
+	h.waitWeb(cust, "agent", "Your parcel arrives tomorrow")
+	if n := h.countWeb(cust, "agent", "tracking link"); n != 0 {
+		t.Errorf("the corrected message still shows in the chat history (%d)", n)
+	}
 
 	// The customer answers: relayed into the thread.
 	h.webSays(cust, "thanks, that helps")
@@ -135,6 +146,19 @@ func TestServeHandoffFromOutside(t *testing.T) {
 	h.waitWeb(cust, "agent", "it arrives tomorrow")
 	waitUpdate("Assigned to *Ana*", caseTS)
 
+	// A third customer waits 10 minutes without an agent: the reminder is
+	// shown to the whole channel, mentioning the support group.
+	third := h.webSession()
+	h.webSays(third, "I want to talk to a person")
+	h.waitWeb(third, "bot", "passing you")
+	thirdCase := waitPost("the third case", func(p slackfake.Post) bool {
+		return p.Channel == support && p.ThreadTS == "" && p.Blocks != nil && p.TS != caseTS
+	})
+	clk.Add(10 * time.Minute)
+	waitPost("the reminder", func(p slackfake.Post) bool {
+		return p.ThreadTS == thirdCase.TS && p.Broadcast && strings.HasPrefix(p.Text, "<!subteam^S0SUPPORT> ") && strings.Contains(p.Text, "waited 10m0s")
+	})
+
 	// A second customer's case cannot be posted (the bot was removed from
 	// the channel): the customer is told nobody is available, not left
 	// waiting, and operators see it in /metrics.
@@ -147,6 +171,30 @@ func TestServeHandoffFromOutside(t *testing.T) {
 	_, metrics := h.do("GET", "/metrics", "", "")
 	if !strings.Contains(metrics, `switchboard_handoff_case_failures_total{platform="slack"} 1`) {
 		t.Errorf("/metrics does not count the failed case:\n%s", grepLines(metrics, "switchboard_handoff"))
+	}
+}
+
+// slackDelivers posts a signed Events API request like Slack: an answer
+// other than 200 is retried (up to 3 times, with X-Slack-Retry-Num).
+func (o *outside) slackDelivers(signing string, now func() time.Time, body []byte) {
+	o.t.Helper()
+	for try := 0; ; try++ {
+		req, err := slackfake.NewRequest(o.base+"/webhooks/slack", signing, now(), body)
+		if err != nil {
+			o.t.Fatal(err)
+		}
+		if try > 0 {
+			req.Header.Set("X-Slack-Retry-Num", fmt.Sprint(try))
+			req.Header.Set("X-Slack-Retry-Reason", "http_error")
+		}
+		code, b := o.send(req)
+		if code == 200 {
+			return
+		}
+		if try == 3 {
+			o.t.Fatalf("slack event answered %d %s after %d retries", code, b, try)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -277,7 +277,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			lastGC = now
 		}
 
-		wait := time.Until(nextDue)
+		wait := nextDue.Sub(now) // both by the injected clock
 		if wait < time.Millisecond {
 			wait = time.Millisecond
 		}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/fakeclock"
 )
 
 // recorder is a Sender that records what it was asked to send and fails
@@ -378,4 +379,46 @@ func TestSlowPlatformDoesNotHoldUpOthers(t *testing.T) {
 	_, stop := runDispatcher(t, st, opts, slow, fast)
 	defer func() { close(slow.release); stop() }()
 	fast.await(t, 3, 2*time.Second)
+}
+
+// TestDispatcherFollowsTheInjectedClock: with the process clock years away
+// from the machine's, a reply waiting for a retry is sent once that clock
+// passes its due time, without any other wake-up. (The dispatcher used to
+// sleep until the due time by the machine's clock: years.)
+func TestDispatcherFollowsTheInjectedClock(t *testing.T) {
+	for _, base := range fakeclock.Bases() {
+		t.Run(base.Format("2006"), func(t *testing.T) {
+			ctx := context.Background()
+			clk := fakeclock.New(base)
+			st := openStoreClock(t, t.TempDir(), clk.Now)
+			defer st.Close()
+			rec := newRecorder(func(n int, r core.Reply) error {
+				if n == 1 {
+					return &core.SendError{Platform: "test", RetryAfter: time.Minute}
+				}
+				return nil
+			})
+			opts := fastOpts()
+			opts.Now = clk.Now
+			d := core.NewDispatcher(st, []core.Sender{rec}, opts)
+			e := core.NewEngine(st, &echo{}, core.EngineOptions{Now: clk.Now, Notify: d.Notify})
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { _ = d.Run(rctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			if _, err := e.Handle(ctx, msg("c", "m1", "hi")); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				if calls, _ := rec.snapshot(); len(calls) == 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("first attempt not made")
+				}
+			}
+			clk.Add(2 * time.Minute)
+			rec.await(t, 1, 5*time.Second)
+		})
+	}
 }

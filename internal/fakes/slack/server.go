@@ -44,6 +44,9 @@ type Options struct {
 	// Users maps user ids to display names for users.info; other ids get
 	// "user_not_found".
 	Users map[string]string
+	// Now is the clock message ts values start from (nil: time.Now); give
+	// it the gateway's clock when a test moves time.
+	Now func() time.Time
 }
 
 // Post is a message accepted by chat.postMessage.
@@ -249,6 +252,10 @@ func (s *Server) notifyLocked() {
 // nextTS returns a fresh message ts, increasing like Slack's.
 func (s *Server) nextTSLocked() string {
 	s.seq++
+	if s.opts.Now != nil {
+		// Follow the test's clock, never going back.
+		s.base = max(s.base, s.opts.Now().Unix()-s.seq/1e6)
+	}
 	return fmt.Sprintf("%d.%06d", s.base+s.seq/1e6, s.seq%1e6)
 }
 
