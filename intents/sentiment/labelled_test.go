@@ -57,7 +57,9 @@ func readLabelled(t *testing.T) []labelled {
 //     (Angry(score, {score})): a factual problem goes to a flow;
 //   - every angry message is anger by itself or when repeated.
 //
-// The confusion counts are logged (go test -v -run TestLabelled).
+// The confusion counts are logged (go test -v -run TestLabelled). The
+// table checks the weights, it did not choose them: see "How negative" in
+// the package doc for how they were set.
 func TestLabelled(t *testing.T) {
 	msgs := readLabelled(t)
 	if len(msgs) < 40 {

@@ -30,8 +30,9 @@
 //
 // The bands were set from the thresholds of Angry, not fitted to messages:
 // complaint words can never reach FrustratedBelow on their own (1.2 × the
-// largest emphasis, 1.4, is 1.68 < 1.7), one frustration or anger word can,
-// and AngryAtOrBelow takes two strong words. testdata/labelled.tsv, a table
+// largest emphasis, 1.4, is 1.68, a score of -0.398), one frustration or
+// anger word can, and AngryAtOrBelow takes two strong words (or one
+// strengthened). testdata/labelled.tsv, a table
 // of hand-labelled en/zh support messages written before the weights were
 // changed, checks the result (TestLabelled logs the confusion counts); it
 // showed lexicon gaps (烦死, 什么破, 好几 and 是不是 read as a negator),
