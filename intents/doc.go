@@ -153,8 +153,12 @@
 //
 // Every decision carries Sentiment in [-1, 1] from package
 // intents/sentiment (an English and Chinese word list with negation and
-// intensifiers); the engine hands off at -0.5 or below when
-// handoff.on_negative_sentiment is on.
+// intensifiers). Factual complaint words ("wrong address", "broken",
+// 坏了) weigh far less than frustration ("annoyed", 失望) and anger
+// ("ridiculous", 垃圾) words, so a reported problem goes to a flow. When
+// handoff.on_negative_sentiment is on, the engine hands off by
+// sentiment.Angry: one message at or below -0.8 (real anger), or two
+// messages in a row each below -0.4 (repeated frustration).
 //
 // # Conversation tests and reloading
 //

@@ -24,22 +24,31 @@ func buildEnglish() map[string]token {
 		"delighted": 3, "grateful": 2.5, "better": 1.5, "beautiful": 2.5, "friendly": 2, "polite": 1.5,
 		"reliable": 2, "works": 1, "solved": 1.5, "fixed": 1.5, "kind": 1.5, "enjoy": 2, "enjoyed": 2,
 		"super": 2, "wow": 1.5, "yay": 2, "outstanding": 3, "quality": 1, "ok": 0.5, "okay": 0.5,
-		// negative
-		"bad": -2.5, "terrible": -3.5, "awful": -3.5, "horrible": -3.5, "worst": -3.5, "hate": -3, "hated": -3,
-		"angry": -3, "furious": -3.5, "mad": -2.5, "annoyed": -2, "annoying": -2, "frustrated": -2.5,
-		"frustrating": -2.5, "disappointed": -2.5, "disappointing": -2.5, "upset": -2.5, "unhappy": -2.5,
-		"sad": -2, "poor": -2, "useless": -3, "broken": -2, "damaged": -2, "late": -1.5, "delayed": -1.5,
-		"slow": -1.5, "wrong": -2, "problem": -1.5, "problems": -1.5, "issue": -1, "fail": -2, "failed": -2,
-		"failure": -2.5, "ridiculous": -3, "unacceptable": -3.5, "scam": -3.5, "fraud": -3.5, "rude": -3,
-		"incompetent": -3, "pathetic": -3, "disgusting": -3.5, "disgusted": -3.5, "worse": -2.5,
-		"complaint": -2, "complain": -2, "missing": -1.5, "lost": -2, "stolen": -2.5, "waste": -2.5,
-		"shit": -3, "crap": -3, "sucks": -3, "sucked": -3, "garbage": -3, "rubbish": -3, "joke": -2,
-		"nightmare": -3, "disaster": -3, "outrageous": -3.5, "lied": -3, "liar": -3, "liars": -3,
-		"cheated": -3, "ripoff": -3, "hopeless": -3, "mess": -2.5, "worried": -1.5, "confused": -1,
-		"confusing": -1.5, "expensive": -1, "overpriced": -2, "defective": -2.5, "faulty": -2.5,
-		"ignored": -2.5, "ignoring": -2.5, "sick": -1.5, "tired": -1, "fed": -1.5, "livid": -3.5,
-		"pissed": -3, "shocking": -2.5, "appalling": -3.5, "dreadful": -3, "sorry": -0.5, "lousy": -3,
-		"incorrect": -2, "cancelled": -1, "refused": -2, "unfair": -2.5, "sucky": -3, "hell": -2,
+		// Negative words come in three bands (see the package doc, "How
+		// negative"): a factual complaint word names a problem for the
+		// bot to route; a frustration word is the customer's mood; an
+		// anger word is anger or an insult.
+		//
+		// complaint: -0.5 … -1.2
+		"wrong": -0.8, "incorrect": -0.8, "broken": -1, "damaged": -1, "defective": -1, "faulty": -1,
+		"late": -1, "delayed": -1, "slow": -1, "missing": -1, "lost": -1, "stolen": -1.2, "problem": -0.8,
+		"problems": -0.8, "issue": -0.5, "fail": -1, "failed": -1, "failure": -1.2, "cancelled": -0.8,
+		"refused": -1.2, "expensive": -0.8, "overpriced": -1.2, "confused": -0.8, "confusing": -1,
+		"worried": -1.2, "complaint": -1.2, "complain": -1.2, "sorry": -0.5, "sick": -1, "tired": -1,
+		// frustration: -1.5 … -2.5
+		"bad": -2, "poor": -2, "annoyed": -2, "annoying": -2, "frustrated": -2.5, "frustrating": -2.5,
+		"disappointed": -2.5, "disappointing": -2.5, "upset": -2.5, "unhappy": -2.5, "sad": -2,
+		"worse": -2.5, "ignored": -2.5, "ignoring": -2.5, "mess": -2.5, "waste": -2.5, "joke": -2,
+		"unfair": -2.5, "shocking": -2.5, "hell": -2, "fed": -1.5, "kidding": -2, "hopeless": -2.5,
+		// anger: -3 … -3.5
+		"terrible": -3.5, "awful": -3.5, "horrible": -3.5, "worst": -3.5, "hate": -3, "hated": -3,
+		"angry": -3, "furious": -3.5, "mad": -3, "livid": -3.5, "pissed": -3, "useless": -3,
+		"ridiculous": -3, "unacceptable": -3.5, "outrageous": -3.5, "scam": -3.5, "fraud": -3.5,
+		"rude": -3, "incompetent": -3, "pathetic": -3, "disgusting": -3.5, "disgusted": -3.5,
+		"shit": -3, "crap": -3, "sucks": -3, "sucked": -3, "sucky": -3, "garbage": -3, "rubbish": -3,
+		"nightmare": -3, "disaster": -3, "lied": -3, "liar": -3, "liars": -3, "cheated": -3, "ripoff": -3,
+		"appalling": -3.5, "dreadful": -3, "lousy": -3, "wtf": -3.5, "fuck": -3.5, "fucking": -3.5,
+		"bullshit": -3.5, "idiot": -3.5, "idiots": -3.5, "stupid": -3,
 	} {
 		m[w] = token{kind: word, valence: v}
 	}
@@ -74,17 +83,24 @@ func buildChinese() (map[string]token, int) {
 		"解决了": 1.5, "可以": 0.5, "挺好": 2, "很好": 2,
 		// neutral words that contain a scored character
 		"好的": 0, "不好意思": 0, "好像": 0, "好不好": 0, "快递": 0, "问题吗": 0, "没问题": 1.5, "差不多": 0,
-		"爱心": 0, "不客气": 1, "不用谢": 1, "快点": -0.5,
-		// negative
-		"差": -2.5, "差劲": -3, "糟糕": -3, "烂": -3, "垃圾": -3.5, "生气": -2.5, "愤怒": -3.5, "气死": -3.5,
-		"失望": -2.5, "不满": -2.5, "讨厌": -3, "恨": -3, "恶心": -3, "难过": -2, "伤心": -2, "郁闷": -2,
-		"烦": -2, "烦人": -2.5, "坑": -2.5, "骗子": -3.5, "骗": -3, "慢": -1.5, "坏": -2, "坏了": -2,
-		"破": -1.5, "问题": -1, "投诉": -2.5, "离谱": -3, "无语": -2.5, "崩溃": -3, "着急": -1.5, "差评": -3,
-		"不行": -2, "没用": -2.5, "后悔": -2.5, "可恶": -3, "混蛋": -3.5, "延迟": -1.5, "丢失": -2, "丢了": -2,
-		"错误": -1.5, "错": -1.5, "火大": -3, "恼火": -3, "气愤": -3, "受不了": -3, "忍无可忍": -3.5,
-		"太过分": -3, "过分": -2.5, "欺骗": -3.5, "骗人": -3, "敷衍": -2.5, "态度差": -3, "退钱": -2,
-		"糟透了": -3.5, "破烂": -3, "弱智": -3, "坑人": -3, "霸王条款": -3, "还没到": -1, "还没收到": -1.5,
-		"失败": -2, "麻烦死了": -3, "不靠谱": -2.5, "不满意": -2.5,
+		"爱心": 0, "好几": 0, "好久": 0, "不客气": 1, "不用谢": 1, "快点": -0.5,
+		"是不是": 0, // "是不是丢了" asks, it does not negate
+		// complaint: -0.3 … -1.2
+		"问题": -0.3, "错": -0.8, "错了": -0.8, "错误": -0.8, "填错": -0.8, "发错": -0.8, "坏": -1,
+		"坏了": -1, "破": -0.8, "破损": -1, "慢": -1, "延迟": -1, "丢失": -1, "丢了": -1, "少了": -0.8,
+		"少发": -0.8, "漏发": -0.8, "还没到": -1, "没到": -0.8, "还没收到": -1, "没收到": -1, "失败": -1,
+		"退钱": -1.2, "着急": -1.2,
+		// frustration: -1.5 … -2.5
+		"差": -2.5, "失望": -2.5, "不满": -2.5, "不满意": -2.5, "难过": -2, "伤心": -2, "郁闷": -2,
+		"烦": -2, "烦人": -2.5, "坑": -2.5, "不行": -2, "没用": -2.5, "后悔": -2.5, "无语": -2.5,
+		"过分": -2.5, "敷衍": -2.5, "不靠谱": -2.5, "投诉": -2, "没人管": -1.5, "没人理": -2,
+		// anger: -3 … -3.5
+		"差劲": -3, "糟糕": -3, "烂": -3, "垃圾": -3.5, "生气": -2.5, "愤怒": -3.5, "气死": -3.5,
+		"烦死": -3, "讨厌": -3, "恨": -3, "恶心": -3, "骗子": -3.5, "骗": -3, "离谱": -3, "崩溃": -3,
+		"差评": -3, "可恶": -3, "混蛋": -3.5, "火大": -3, "恼火": -3, "气愤": -3, "受不了": -3,
+		"忍无可忍": -3.5, "太过分": -3, "欺骗": -3.5, "骗人": -3, "态度差": -3, "糟透了": -3.5,
+		"破烂": -3, "弱智": -3, "坑人": -3, "霸王条款": -3, "麻烦死了": -3, "什么破": -3, "坑爹": -3.5,
+		"傻逼": -3.5, "妈的": -3.5, "有病": -3, "骗钱": -3.5, "黑心": -3.5,
 	} {
 		m[w] = token{kind: word, valence: v}
 	}
@@ -92,7 +108,7 @@ func buildChinese() (map[string]token, int) {
 		m[w] = token{kind: negator}
 	}
 	for _, w := range []string{"非常", "很", "太", "特别", "十分", "极其", "极", "超", "超级", "真", "真的", "最",
-		"相当", "实在", "挺", "巨", "更", "越来越", "极度", "格外", "如此", "这么", "那么", "好生"} {
+		"相当", "实在", "简直", "挺", "巨", "更", "越来越", "极度", "格外", "如此", "这么", "那么", "好生"} {
 		m[w] = token{kind: intens}
 	}
 	for _, w := range []string{"有点", "有些", "稍微", "略", "一点", "一些", "略微", "稍"} {

@@ -72,7 +72,7 @@ func TestScoreBounds(t *testing.T) {
 }
 
 func FuzzScore(f *testing.F) {
-	for _, s := range []string{"this is terrible, I'm furious", "not bad at all", "我非常生气", "不好意思!!", "\xff不"} {
+	for _, s := range []string{"this is terrible, I'm furious", "not bad at all", "我非常生气", "不好意思!!", "\xff不", "my order number is AB123456 but the address is wrong!!!", "是不是丢了，坏了错了"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
