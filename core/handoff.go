@@ -12,13 +12,15 @@ import (
 // owns (key: ConversationKey.String()), so that Sweep finds them.
 const HandoffNamespace = "handoff"
 
-// DefaultNegativeSentiment is the sentiment at or below which a message
-// counts as negative for HandoffOptions.OnNegativeSentiment: two such
-// messages in a row hand the conversation to a person.
-const DefaultNegativeSentiment = -0.5
+// DefaultNegativeSentiment is the sentiment below which a message counts
+// as frustrated for HandoffOptions.OnNegativeSentiment: two such messages
+// in a row hand the conversation to a person. It equals
+// sentiment.FrustratedBelow (core does not import the bot's packages; a
+// test in package intents keeps the two equal).
+const DefaultNegativeSentiment = -0.4
 
 // DefaultAngrySentiment is the sentiment at or below which one message is
-// enough to hand the conversation to a person.
+// enough to hand the conversation to a person (sentiment.AngryAtOrBelow).
 const DefaultAngrySentiment = -0.8
 
 // DefaultIdleWarning is how long before an idle return the case thread is
@@ -40,7 +42,7 @@ type HandoffOptions struct {
 	AfterFallbacks int
 	// OnNegativeSentiment hands off on real anger: one message at or below
 	// AngryBelow (default DefaultAngrySentiment), or two messages in a row
-	// at or below NegativeBelow (default DefaultNegativeSentiment).
+	// below NegativeBelow (default DefaultNegativeSentiment).
 	OnNegativeSentiment bool
 	NegativeBelow       float64
 	AngryBelow          float64
@@ -144,8 +146,8 @@ func (e *Engine) handoffReason(d Decision, prev []float64) (reason string, asked
 		return fmt.Sprintf("the bot did not understand %d messages in a row", d.State.Fallbacks), false
 	case h.OnNegativeSentiment && d.Sentiment != 0 && d.Sentiment <= h.angryBelow():
 		return fmt.Sprintf("angry message (sentiment %.2f)", d.Sentiment), false
-	case h.OnNegativeSentiment && d.Sentiment != 0 && d.Sentiment <= h.negativeBelow() &&
-		len(prev) > 0 && prev[len(prev)-1] != 0 && prev[len(prev)-1] <= h.negativeBelow():
+	case h.OnNegativeSentiment && d.Sentiment < h.negativeBelow() &&
+		len(prev) > 0 && prev[len(prev)-1] < h.negativeBelow():
 		return fmt.Sprintf("two negative messages in a row (sentiment %.2f, %.2f)", prev[len(prev)-1], d.Sentiment), false
 	}
 	return "", false

@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/intents/sentiment"
 )
 
 func sampleUnderstander(t *testing.T, opts Options) *Understander {
@@ -263,4 +264,13 @@ func TestUnderstandConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// The engine's sentiment rule (core cannot import package sentiment) uses
+// the same thresholds as sentiment.Angry.
+func TestSentimentThresholdsMatchCore(t *testing.T) {
+	if core.DefaultAngrySentiment != sentiment.AngryAtOrBelow || core.DefaultNegativeSentiment != sentiment.FrustratedBelow || sentiment.FrustratedRun != 2 {
+		t.Fatalf("core: angry %v, frustrated %v; sentiment: %v, %v, run %d", core.DefaultAngrySentiment, core.DefaultNegativeSentiment,
+			sentiment.AngryAtOrBelow, sentiment.FrustratedBelow, sentiment.FrustratedRun)
+	}
 }

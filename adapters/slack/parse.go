@@ -253,7 +253,7 @@ func customerMessage(eventID string, m slackMessage, self identity) core.Message
 // Slack's markup turned into plain text, mentions into names (name looks
 // them up), links with their URL.
 func agentText(m slackMessage, self identity, name func(userID string) string) string {
-	text := plainText(m.text, self.userID)
+	text := customerText(m.text, self.userID, name)
 	if note := filesNote(m.files); note != "" {
 		text = strings.TrimSpace(text + " " + note)
 	}
