@@ -110,7 +110,7 @@ const tokenJS = `localStorage.getItem('switchboard.web.token') || ''`
 // TestBrowserChat drives the real page in headless Chromium against the full
 // stack (bolt store, engine, dispatcher, adapter).
 func TestBrowserChat(t *testing.T) {
-	s := newStack(t, Config{Title: "Acme help"})
+	s := newStack(t, Config{Branding: Branding{Title: "Acme help"}})
 	browser := newBrowser(t)
 	ctx, cancel := context.WithTimeout(browser, 3*time.Minute)
 	defer cancel()
