@@ -74,10 +74,10 @@ func New(cfg Config, h Handler, st core.Store, logger *slog.Logger) *Adapter {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Adapter{
-		cfg:    cfg,
-		h:      h,
-		store:  st,
-		logger: logger.With("platform", Platform),
+		cfg:     cfg,
+		h:       h,
+		store:   st,
+		logger:  logger.With("platform", Platform),
 		hub:     newHub(cfg.SubscriberBuffer, cfg.MaxSubscribers),
 		page:    newPage(cfg.Branding),
 		origins: cfg.origins(),
