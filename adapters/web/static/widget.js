@@ -86,7 +86,7 @@
     frame.src = new URL('./?embed=1#origin=' + encodeURIComponent(location.origin), src).href;
     panel.append(frame);
     var button = el('button', { type: 'button', 'class': 'launcher', 'aria-expanded': 'false', 'aria-controls': 'panel', hidden: '' });
-    // Built node by node: no innerHTML, so a Trusted Types policy on the host does not block it.
+    // Built node by node, never from an HTML string, so a Trusted Types policy on the host does not block it.
     button.append(icon('chat', 'M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z'), icon('x', 'M18 6 6 18M6 6l12 12'));
     var badge = el('span', { 'class': 'badge', 'aria-hidden': 'true', hidden: '' });
     button.append(badge);
