@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -121,7 +122,8 @@ const (
 
 // attachFrame waits for the chat iframe (a cross-site iframe runs as its own
 // target) whose URL starts with prefix and is not in skip, and returns a
-// context that runs actions inside it.
+// context that runs actions inside it. The frame context lives as long as
+// ctx: it is not cancelled when a subtest that attached it ends.
 func attachFrame(t *testing.T, ctx context.Context, prefix string, skip ...target.ID) (context.Context, target.ID) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -140,8 +142,7 @@ func attachFrame(t *testing.T, ctx context.Context, prefix string, skip ...targe
 					continue next
 				}
 			}
-			fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
-			t.Cleanup(cancel)
+			fctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID)) //nolint:govet // ends with ctx
 			return fctx, info.TargetID
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -395,21 +396,38 @@ func TestBrowserWidgetOriginNotAllowed(t *testing.T) {
 	if shown := evalJS[bool](t, ctx, widgetJS(launcherShown)); shown {
 		t.Fatal("the launcher appeared on a site that is not allowed")
 	}
-	infos, err := chromedp.Targets(ctx)
+	// The chat's origin is the same site as this page (127.0.0.1), so the
+	// frame is in the page's process and in its frame tree.
+	loaded, blocked := chatFrames(t, ctx, s.srv.URL)
+	if loaded != 0 || blocked == 0 {
+		t.Fatalf("frames of the chat on %s: %d loaded, %d blocked; want 0 loaded", host.other, loaded, blocked)
+	}
+}
+
+// chatFrames counts the frames of the page whose document is from prefix
+// (loaded) and those the browser refused to load from it (blocked).
+func chatFrames(t *testing.T, ctx context.Context, prefix string) (loaded, blocked int) {
+	t.Helper()
+	tree, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (cdppage.GetFrameTreeResult, error) {
+		return cdp.Call(ctx, tg, cdppage.GetFrameTree, cdp.Empty{})
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("frame tree: %v", err)
 	}
-	for _, info := range infos {
-		if info.Type != "iframe" || !strings.HasPrefix(info.URL, s.srv.URL) {
-			continue
+	var walk func(*cdppage.FrameTree)
+	walk = func(ft *cdppage.FrameTree) {
+		if strings.HasPrefix(ft.Frame.URL, prefix) {
+			loaded++
 		}
-		fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
-		has, err := chromedp.Run(fctx, chromedp.Evaluate[bool](`!!document.getElementById('log')`))
-		cancel()
-		if err == nil && has {
-			t.Fatalf("the chat loaded in a frame of %s", host.other)
+		if strings.HasPrefix(ft.Frame.UnreachableURL, prefix) {
+			blocked++
+		}
+		for _, c := range ft.ChildFrames {
+			walk(c)
 		}
 	}
+	walk(tree.FrameTree)
+	return loaded, blocked
 }
 
 // TestBrowserPage checks the full page at "/": branding, the switch to
