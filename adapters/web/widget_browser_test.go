@@ -46,7 +46,7 @@ type hostSite struct {
 
 func newHostSite(t *testing.T) *hostSite {
 	t.Helper()
-	h := &hostSite{logo: testPNG(t, color.RGBA{15, 118, 110, 255})}
+	h := &hostSite{logo: testPNG(t, color.RGBA{255, 255, 255, 255})}
 	h.chat.Store("")
 	mux := http.NewServeMux()
 	page := func(n int) http.HandlerFunc {
@@ -142,7 +142,7 @@ func attachFrame(t *testing.T, ctx context.Context, prefix string, skip ...targe
 					continue next
 				}
 			}
-			fctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID)) //nolint:govet // ends with ctx
+			fctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID)) // ends with ctx
 			return fctx, info.TargetID
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -359,6 +359,14 @@ func TestBrowserWidget(t *testing.T) {
 			t.Fatalf("panel at 375 px is %v×%v, want the whole screen", b.W, b.H)
 		}
 		screenshot(t, ctx, "widget-375.png", 375)
+	})
+
+	t.Run("Escape on the launcher closes the panel", func(t *testing.T) {
+		browserRun(t, ctx, "focus the launcher and press Escape", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[any](widgetJS(`W.querySelector('.launcher').focus()`))(ctx, tg)
+			return err
+		}), chromedp.KeyEvent(kb.Escape))
+		waitFor(t, ctx, "the panel to close", widgetJS("!"+panelOpen))
 	})
 
 	t.Run("widget.js is small", func(t *testing.T) {

@@ -81,7 +81,7 @@
     } else {
       var style = document.createElement('style'); style.textContent = css; root.append(style);
     }
-    var panel = el('div', { 'class': 'panel', id: 'panel', hidden: '' });
+    var panel = el('div', { 'class': 'panel', id: 'panel', role: 'dialog', 'aria-label': CFG.title, hidden: '' });
     var frame = el('iframe', { title: CFG.title, referrerpolicy: 'no-referrer' });
     frame.src = new URL('./?embed=1#origin=' + encodeURIComponent(location.origin), src).href;
     panel.append(frame);
@@ -109,6 +109,7 @@
       render();
     }
     button.addEventListener('click', function () { setOpen(!open, true); });
+    root.addEventListener('keydown', function (ev) { if (ev.key === 'Escape' && open) setOpen(false, true); });
     window.addEventListener('message', function (ev) {
       if (ev.origin !== chatOrigin || ev.source !== frame.contentWindow || !ev.data || typeof ev.data.sb !== 'string') return;
       var d = ev.data;
