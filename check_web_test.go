@@ -3,8 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-gw/switchboard/internal/config"
 )
 
 // TestCheckWebBranding checks that `check` validates the web.* keys: it
@@ -66,5 +69,50 @@ func TestCheckWebBranding(t *testing.T) {
 				t.Fatalf("err = %v, want exit 1 with %q; stderr:\n%s", err, tc.want, errOut)
 			}
 		})
+	}
+}
+
+// TestWebConfigWiring checks that every web.* key reaches the adapter: each
+// field of config.Web (but Enabled) has a field of the same name in
+// web.Branding with the same value.
+func TestWebConfigWiring(t *testing.T) {
+	var cfg config.Config
+	src := reflect.ValueOf(&cfg.Web).Elem()
+	for i := range src.NumField() {
+		f := src.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("v-" + src.Type().Field(i).Name)
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]string{src.Type().Field(i).Name}))
+		case reflect.Map:
+			m := reflect.MakeMap(f.Type())
+			var v reflect.Value
+			switch f.Type().Elem().Kind() {
+			case reflect.String:
+				v = reflect.ValueOf("x")
+			case reflect.Slice:
+				v = reflect.ValueOf([]string{"x"})
+			default:
+				v = reflect.ValueOf(map[string]string{"send": "x"})
+			}
+			m.SetMapIndex(reflect.ValueOf("en"), v)
+			f.Set(m)
+		}
+	}
+	b := reflect.ValueOf(webConfig(&cfg).Branding)
+	for i := range src.NumField() {
+		name := src.Type().Field(i).Name
+		if name == "Enabled" {
+			continue
+		}
+		got := b.FieldByName(name)
+		if !got.IsValid() {
+			t.Errorf("web.Branding has no field %s", name)
+			continue
+		}
+		if !reflect.DeepEqual(got.Interface(), src.Field(i).Interface()) {
+			t.Errorf("%s: adapter got %v, config has %v", name, got.Interface(), src.Field(i).Interface())
+		}
 	}
 }
