@@ -48,6 +48,9 @@ func (u echoUnderstander) Understand(ctx context.Context, in core.Input) (core.D
 	if in.Text == "menu" {
 		rt.QuickReplies = []string{"Opening hours", "Talk to a person"}
 	}
+	if in.Text == "rate us" {
+		rt.QuickReplies = []string{"1", "2", "3", "4", "5"}
+	}
 	return core.Decision{Intent: "echo", Confidence: 1, State: in.State, Replies: []core.ReplyText{rt}, Language: in.State.Language}, nil
 }
 

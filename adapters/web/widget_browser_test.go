@@ -535,6 +535,18 @@ func TestBrowserPage(t *testing.T) {
 		}
 	})
 
+	t.Run("a 1 to 5 rating shows as stars", func(t *testing.T) {
+		say(t, ctx, "rate us")
+		waitFor(t, ctx, "five stars", `document.querySelectorAll('#quick .star').length === 5`)
+		if got := evalJS[string](t, ctx, `document.querySelectorAll('#quick .star')[2].getAttribute('aria-label')`); got != "3 of 5 stars" {
+			t.Fatalf("third star's label = %q", got)
+		}
+		checkAxe(t, ctx, "page with the rating")
+		browserRun(t, ctx, "choose three stars", chromedp.Click(chromedp.CSS("#quick .star:nth-child(3)")))
+		waitFor(t, ctx, "the rating sent", hasMessage("bot", "you said: 3"))
+		waitFor(t, ctx, "the stars to go", `document.querySelectorAll('#quick .star').length === 0`)
+	})
+
 	token := evalJS[string](t, ctx, tokenJS)
 	key := conversationKey(hashToken(token))
 	t.Run("Chinese conversation switches the UI to Chinese", func(t *testing.T) {
@@ -607,6 +619,7 @@ func TestBrowserPage(t *testing.T) {
 		}
 		browserRun(t, ctx, "start again", chromedp.Click(chromedp.CSS("#restart")))
 		waitFor(t, ctx, "a new session", tokenJS+` !== '' && `+tokenJS+` !== `+jsString(token))
+		waitFor(t, ctx, "the browser's language again", `document.documentElement.lang === 'en' && document.querySelector('#welcome .bubble').textContent === 'Welcome to Acme!'`)
 		waitFor(t, ctx, "the event stream", `document.getElementById('status').classList.contains('online')`)
 		say(t, ctx, "new start")
 		waitFor(t, ctx, "the answer", hasMessage("bot", "you said: new start"))
