@@ -629,17 +629,35 @@ func TestBrowserPage(t *testing.T) {
 	})
 }
 
-// TestBrowserPrechat checks the pre-chat form: required fields, then the
-// name and e-mail reach the conversation (what the agent's case shows).
+// TestBrowserPrechat checks the pre-chat form in a browser set to Chinese:
+// the UI starts in the browser's language, the fields are required, the name
+// and e-mail reach the conversation (what the agent's case shows), and the UI
+// switches to English when the conversation turns out to be English.
 func TestBrowserPrechat(t *testing.T) {
 	s := newStack(t, Config{Branding: Branding{Prechat: []string{"name", "email"}}})
 	browser := newBrowser(t)
 	ctx, cancel := context.WithTimeout(browser, time.Minute)
 	defer cancel()
-	browserRun(t, ctx, "open the page", chromedp.EmulateViewport(375, 812), chromedp.Navigate(s.srv.URL+"/"))
+	browserRun(t, ctx, "open the page in a Chinese browser",
+		chromedp.EmulateViewport(375, 812),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			ua, err := chromedp.Evaluate[string](`navigator.userAgent`)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			_, err = cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua, AcceptLanguage: "zh-CN,zh"})
+			return err
+		}),
+		chromedp.Navigate(s.srv.URL+"/"))
 	waitFor(t, ctx, "the pre-chat form", `!document.getElementById('prechat').hidden && document.getElementById('form').hidden`)
+	type ui struct{ Lang, Intro, Name, Welcome string }
+	got := evalJS[ui](t, ctx, `({Lang: document.documentElement.lang, Intro: document.getElementById('prechat-intro').textContent,
+		Name: document.getElementById('prechat-name-label').textContent, Welcome: document.querySelector('#welcome .bubble').textContent})`)
+	if want := (ui{"zh", "开始之前，请告诉我们您的称呼。", "您的姓名", "您好！请问有什么可以帮您？"}); got != want {
+		t.Fatalf("UI in a Chinese browser:\n got %+v\nwant %+v", got, want)
+	}
 	browserRun(t, ctx, "submit it empty", chromedp.Click(chromedp.CSS("#prechat-start")))
-	waitFor(t, ctx, "the error", `document.getElementById('prechat-error').textContent === 'Please fill in every field.' && document.getElementById('form').hidden`)
+	waitFor(t, ctx, "the error", `document.getElementById('prechat-error').textContent === '请填写所有字段。' && document.getElementById('form').hidden`)
 	checkAxe(t, ctx, "pre-chat form")
 	browserRun(t, ctx, "fill it in",
 		chromedp.SendKeys(chromedp.CSS("#prechat-name"), "Ana Li"),
@@ -648,6 +666,7 @@ func TestBrowserPrechat(t *testing.T) {
 	waitFor(t, ctx, "the message box", `!document.getElementById('form').hidden && document.activeElement.id === 'input'`)
 	say(t, ctx, "hello")
 	waitFor(t, ctx, "the answer", hasMessage("bot", "you said: hello"))
+	waitFor(t, ctx, "English UI for an English conversation", `document.documentElement.lang === 'en' && document.getElementById('send').textContent === 'Send'`)
 	key := conversationKey(hashToken(evalJS[string](t, ctx, tokenJS)))
 	st, _, err := s.st.Load(ctx, key, nil)
 	if err != nil {
