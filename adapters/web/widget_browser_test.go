@@ -264,6 +264,11 @@ func TestBrowserWidget(t *testing.T) {
 	var fctx context.Context
 	var frameID target.ID
 	t.Run("the launcher opens the chat by keyboard", func(t *testing.T) {
+		fctx, frameID = attachFrame(t, ctx, chatPrefix)
+		waitFor(t, fctx, "the chat page", `document.readyState === 'complete'`)
+		if tok := evalJS[string](t, fctx, tokenJS); tok != "" {
+			t.Fatalf("the closed widget started a session (%q); a visitor who never opens the chat should cost none", tok)
+		}
 		browserRun(t, ctx, "focus the launcher", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := chromedp.Evaluate[any](widgetJS(`W.querySelector('.launcher').focus()`))(ctx, tg)
 			return err
@@ -272,7 +277,6 @@ func TestBrowserWidget(t *testing.T) {
 		if got := evalJS[string](t, ctx, widgetJS(`W.querySelector('.launcher').getAttribute('aria-expanded')`)); got != "true" {
 			t.Fatalf("aria-expanded = %q after opening", got)
 		}
-		fctx, frameID = attachFrame(t, ctx, chatPrefix)
 		waitFor(t, fctx, "the chat online", `document.getElementById('status').classList.contains('online')`)
 		waitFor(t, fctx, "the welcome", `document.querySelector('#welcome .bubble').textContent === 'Welcome to Acme! Ask me anything.'`)
 		waitFor(t, fctx, "the welcome's quick reply", `document.querySelector('#quick button') && document.querySelector('#quick button').textContent === 'Opening hours'`)
