@@ -18,7 +18,7 @@
 //	GET  /web/avatar           the bot's avatar when web.avatar_file is set
 //	POST /api/web/session      201 {"token": "..."}
 //	POST /api/web/messages     202 {"id": "..."}; body {"text": "...", "client_id": "...", "name": "...", "email": "..."}
-//	GET  /api/web/messages     200 {"messages": [{"id","from","text","at","language"}...], "language": "zh"}
+//	GET  /api/web/messages     200 {"messages": [{"id","from","text","at"}...], "language": "zh"}
 //	GET  /api/web/events       text/event-stream of "message" events (token in the Authorization header)
 //
 // Errors are JSON {"error": "reason"}: 400 for a bad body, 401 for a missing,
@@ -148,6 +148,10 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 	if at.IsZero() {
 		at = a.now()
 	}
+	conv := r.Key.String()
+	if a.hub.count(conv) == 0 {
+		return nil // nobody is watching; the page fetches the transcript when it comes
+	}
 	frame, err := encodeEvent(wireMessage{
 		ID: r.ID, From: replyAuthor(r.From), Text: r.Text, At: at.UTC(),
 		AgentName: agentName(r.From, r.AgentName), QuickReplies: r.QuickReplies,
@@ -156,7 +160,7 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 	if err != nil {
 		return &core.SendError{Platform: Platform, Permanent: true, Err: err}
 	}
-	n := a.hub.publish(r.Key.String(), frame)
+	n := a.hub.publish(conv, frame)
 	a.logger.DebugContext(ctx, "web: reply published", "reply", r.ID, "streams", n)
 	return nil
 }
