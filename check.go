@@ -40,6 +40,9 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 		}
 		return exitError{1}
 	}
+	for _, w := range platformWarnings(cfg) {
+		fmt.Fprintf(errOut, "%s: warning: %s\n", orDefaults(cfg.File), w)
+	}
 	log := newLogger(&config.Config{Log: config.Log{Level: "warn", Format: cfg.Log.Format}}, errOut)
 	bot, from, err := loadBot(cfg, log)
 	if err != nil {

@@ -32,7 +32,7 @@ type platforms struct {
 func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, log *slog.Logger, mux *http.ServeMux, now func() time.Time) (*platforms, error) {
 	p := &platforms{runners: map[string]func(context.Context) error{}}
 	if cfg.Web.Enabled {
-		a := web.New(web.Config{}, eng, st, log.With("platform", web.Platform))
+		a := web.New(webConfig(cfg), eng, st, log.With("platform", web.Platform))
 		a.Register(mux)
 		p.senders = append(p.senders, a)
 		p.closers = append(p.closers, a.Close) // ends the live event streams
@@ -79,6 +79,24 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 	return p, nil
 }
 
+// webConfig is the web adapter's configuration from the web.* keys.
+func webConfig(cfg *config.Config) web.Config {
+	c := cfg.Web
+	return web.Config{Branding: web.Branding{Title: c.Title, BotName: c.BotName, AvatarURL: c.AvatarURL,
+		AvatarFile: c.AvatarFile, LogoURL: c.LogoURL, PrimaryColor: c.PrimaryColor, Welcome: c.Welcome,
+		QuickReplies: c.QuickReplies, Placeholder: c.Placeholder, Strings: c.Strings,
+		AllowedOrigins: c.AllowedOrigins, Prechat: c.Prechat}}
+}
+
+// platformWarnings returns advice about valid but doubtful settings of the
+// enabled adapters, e.g. a web.primary_color with too little contrast.
+func platformWarnings(cfg *config.Config) []string {
+	if !cfg.Web.Enabled {
+		return nil
+	}
+	return webConfig(cfg).Warnings()
+}
+
 // newTelegram builds the Telegram adapter; h may be nil for CLI commands.
 func newTelegram(ctx context.Context, cfg *config.Config, h telegram.Handler, log *slog.Logger) (*telegram.Adapter, error) {
 	c := cfg.Telegram
@@ -108,6 +126,12 @@ func validatePlatforms(cfg *config.Config) error {
 	add := func(section string, err error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", section, err))
+		}
+	}
+	if cfg.Web.Enabled {
+		// The adapter's errors already name their web.* key.
+		if err := webConfig(cfg).Validate(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c := cfg.Slack; c.Enabled {

@@ -13,11 +13,13 @@
 //
 // Routes (see Register):
 //
-//	GET  /                     the chat page
+//	GET  /                     the chat page (?embed=1: inside the widget's iframe)
+//	GET  /widget.js            the embeddable launcher for other sites
+//	GET  /web/avatar           the bot's avatar when web.avatar_file is set
 //	POST /api/web/session      201 {"token": "..."}
-//	POST /api/web/messages     202 {"id": "..."}; body {"text": "...", "client_id": "..."}
-//	GET  /api/web/messages     200 {"messages": [{"id","from","text","at"}...]}
-//	GET  /api/web/events       text/event-stream of "message" events
+//	POST /api/web/messages     202 {"id": "..."}; body {"text": "...", "client_id": "...", "name": "...", "email": "..."}
+//	GET  /api/web/messages     200 {"messages": [{"id","from","text","at"}...], "language": "zh"}
+//	GET  /api/web/events       text/event-stream of "message" events (token in the Authorization header)
 //
 // Errors are JSON {"error": "reason"}: 400 for a bad body, 401 for a missing,
 // unknown or expired token (the page then starts a new session), 405 for a
@@ -59,7 +61,9 @@ type Adapter struct {
 	logger *slog.Logger
 	hub    *hub
 	page   page
-	now    func() time.Time
+	// origins are the normalized Branding.AllowedOrigins.
+	origins []string
+	now     func() time.Time
 }
 
 // New returns an Adapter. Zero fields of cfg take their defaults (see Config);
@@ -70,13 +74,14 @@ func New(cfg Config, h Handler, st core.Store, logger *slog.Logger) *Adapter {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Adapter{
-		cfg:    cfg,
-		h:      h,
-		store:  st,
-		logger: logger.With("platform", Platform),
-		hub:    newHub(cfg.SubscriberBuffer, cfg.MaxSubscribers),
-		page:   newPage(cfg.Title),
-		now:    time.Now,
+		cfg:     cfg,
+		h:       h,
+		store:   st,
+		logger:  logger.With("platform", Platform),
+		hub:     newHub(cfg.SubscriberBuffer, cfg.MaxSubscribers),
+		page:    newPage(cfg.Branding),
+		origins: cfg.origins(),
+		now:     time.Now,
 	}
 }
 
@@ -89,16 +94,40 @@ func (a *Adapter) Platform() string { return Platform }
 func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", a.servePage)
 	mux.HandleFunc("/{$}", methodNotAllowed("GET, HEAD"))
-	mux.HandleFunc("POST /api/web/session", a.serveNewSession)
-	mux.HandleFunc("/api/web/session", methodNotAllowed("POST"))
-	mux.HandleFunc("POST /api/web/messages", a.servePostMessage)
-	mux.HandleFunc("GET /api/web/messages", a.serveMessages)
-	mux.HandleFunc("/api/web/messages", methodNotAllowed("GET, HEAD, POST"))
-	mux.HandleFunc("GET /api/web/events", a.serveEvents)
-	mux.HandleFunc("/api/web/events", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("GET /widget.js", a.serveWidget)
+	mux.HandleFunc("/widget.js", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("GET "+avatarPath, a.serveAvatar)
+	mux.HandleFunc(avatarPath, methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("POST /api/web/session", a.cors(a.serveNewSession))
+	mux.HandleFunc("/api/web/session", a.otherMethod("POST"))
+	mux.HandleFunc("POST /api/web/messages", a.cors(a.servePostMessage))
+	mux.HandleFunc("GET /api/web/messages", a.cors(a.serveMessages))
+	mux.HandleFunc("/api/web/messages", a.otherMethod("GET, HEAD, POST"))
+	mux.HandleFunc("GET /api/web/events", a.cors(a.serveEvents))
+	mux.HandleFunc("/api/web/events", a.otherMethod("GET, HEAD"))
 	mux.HandleFunc("/api/web/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	})
+}
+
+// cors adds the CORS headers of an allowed origin to h's responses.
+func (a *Adapter) cors(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a.corsHeaders(w, r)
+		h(w, r)
+	}
+}
+
+// otherMethod answers OPTIONS as a CORS preflight and other methods with 405.
+func (a *Adapter) otherMethod(allow string) http.HandlerFunc {
+	notAllowed := methodNotAllowed(allow)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			a.servePreflight(w, r, allow)
+			return
+		}
+		notAllowed(w, r)
+	}
 }
 
 // Send publishes r to the live event streams of its conversation. It does not
@@ -119,14 +148,19 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 	if at.IsZero() {
 		at = a.now()
 	}
+	conv := r.Key.String()
+	if a.hub.count(conv) == 0 {
+		return nil // nobody is watching; the page fetches the transcript when it comes
+	}
 	frame, err := encodeEvent(wireMessage{
 		ID: r.ID, From: replyAuthor(r.From), Text: r.Text, At: at.UTC(),
 		AgentName: agentName(r.From, r.AgentName), QuickReplies: r.QuickReplies, Corrects: r.Corrects,
+		Language: a.language(ctx, r.Key),
 	})
 	if err != nil {
 		return &core.SendError{Platform: Platform, Permanent: true, Err: err}
 	}
-	n := a.hub.publish(r.Key.String(), frame)
+	n := a.hub.publish(conv, frame)
 	a.logger.DebugContext(ctx, "web: reply published", "reply", r.ID, "streams", n)
 	return nil
 }
@@ -148,6 +182,26 @@ type wireMessage struct {
 	// edited. In the history the correction is already applied.
 	Corrects string `json:"corrects,omitempty"`
 	Edited   bool   `json:"edited,omitempty"`
+	// Language is the conversation's detected language when the message
+	// was sent ("en", "zh"; empty while unknown), so that the page can
+	// switch its UI strings. Live events carry it on each message; GET
+	// /api/web/messages once, at the top level.
+	Language string `json:"language,omitempty"`
+}
+
+// language returns the conversation's detected language, or "" when it is
+// not known yet or the state cannot be read (that only costs the page its
+// language switch, so it is logged, not returned).
+func (a *Adapter) language(ctx context.Context, key core.ConversationKey) string {
+	if a.store == nil {
+		return ""
+	}
+	st, _, err := a.store.Load(ctx, key, nil)
+	if err != nil {
+		a.logger.WarnContext(ctx, "web: load conversation language", "err", err)
+		return ""
+	}
+	return st.Language
 }
 
 func replyAuthor(a core.Author) core.Author {
@@ -220,7 +274,7 @@ func (a *Adapter) servePostMessage(w http.ResponseWriter, r *http.Request) {
 // client_id its ID and dedupe key are derived from it, so a retried POST is
 // recognised and answered with the same id.
 func (a *Adapter) message(key core.ConversationKey, p postMessage) (core.Message, error) {
-	m := core.Message{Key: key, Text: p.Text, Received: a.now()}
+	m := core.Message{Key: key, Text: p.Text, Received: a.now(), UserName: p.userName()}
 	if p.ClientID != "" {
 		dedupe := Platform + ":" + key.Chat + ":" + p.ClientID
 		sum := sha256.Sum256([]byte(dedupe))
@@ -259,7 +313,10 @@ func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
 		out = append(out, wireMessage{ID: t.ID, From: t.From, Text: t.Text, At: t.At.UTC(),
 			AgentName: agentName(t.From, t.AgentName), QuickReplies: t.QuickReplies})
 	}
-	writeJSON(w, http.StatusOK, map[string][]wireMessage{"messages": out})
+	writeJSON(w, http.StatusOK, struct {
+		Messages []wireMessage `json:"messages"`
+		Language string        `json:"language,omitempty"`
+	}{out, a.language(ctx, key)})
 }
 
 // auth authenticates r and writes the error response when it fails.

@@ -223,7 +223,7 @@ func TestBadRequests(t *testing.T) {
 func TestIsolation(t *testing.T) {
 	s := newStack(t, Config{Heartbeat: time.Hour})
 	a, b := s.newSession(t), s.newSession(t)
-	eventsA, eventsB := s.openEvents(t, a, false), s.openEvents(t, b, true)
+	eventsA, eventsB := s.openEvents(t, a), s.openEvents(t, b)
 
 	idA := s.post(t, a, "my card number is 4111", "same-client-id")
 	ev := nextEvent(t, eventsA, isMessage)
@@ -257,34 +257,91 @@ func TestIsolation(t *testing.T) {
 }
 
 func TestEventsDeliverAnswer(t *testing.T) {
-	for _, viaQuery := range []bool{false, true} {
-		t.Run(map[bool]string{false: "header", true: "query"}[viaQuery], func(t *testing.T) {
-			s := newStack(t, Config{Heartbeat: time.Hour})
-			tok := s.newSession(t)
-			events := s.openEvents(t, tok, viaQuery)
-			id := s.post(t, tok, "menu", "k1")
-			ev := nextEvent(t, events, isMessage)
-			if ev.ID != id+".r0" {
-				t.Fatalf("event id = %q, want %q", ev.ID, id+".r0")
-			}
-			var m wireMessage
-			if err := json.Unmarshal([]byte(ev.Data), &m); err != nil {
-				t.Fatalf("event data %q: %v", ev.Data, err)
-			}
-			if m.ID != ev.ID || m.From != core.AuthorBot || m.Text != "you said: menu" || m.At.IsZero() {
-				t.Fatalf("event data = %+v", m)
-			}
-			if strings.Join(m.QuickReplies, "|") != "Opening hours|Talk to a person" {
-				t.Fatalf("quick replies = %q", m.QuickReplies)
-			}
-		})
+	s := newStack(t, Config{Heartbeat: time.Hour})
+	tok := s.newSession(t)
+	events := s.openEvents(t, tok)
+	id := s.post(t, tok, "menu", "k1")
+	ev := nextEvent(t, events, isMessage)
+	if ev.ID != id+".r0" {
+		t.Fatalf("event id = %q, want %q", ev.ID, id+".r0")
+	}
+	var m wireMessage
+	if err := json.Unmarshal([]byte(ev.Data), &m); err != nil {
+		t.Fatalf("event data %q: %v", ev.Data, err)
+	}
+	if m.ID != ev.ID || m.From != core.AuthorBot || m.Text != "you said: menu" || m.At.IsZero() {
+		t.Fatalf("event data = %+v", m)
+	}
+	if strings.Join(m.QuickReplies, "|") != "Opening hours|Talk to a person" {
+		t.Fatalf("quick replies = %q", m.QuickReplies)
+	}
+	if m.Language != "en" {
+		t.Fatalf("event language = %q, want en (the conversation's detected language)", m.Language)
+	}
+}
+
+// TestEventsTokenNotInURL checks that the event stream takes the session
+// token only from the Authorization header: a token in the query string
+// would end up in access logs, proxies and the browser history.
+func TestEventsTokenNotInURL(t *testing.T) {
+	s := newStack(t, Config{Heartbeat: time.Hour})
+	tok := s.newSession(t)
+	status, h, body := s.do(t, http.MethodGet, "/api/web/events?token="+tok, "", "", "")
+	if status != http.StatusUnauthorized || h.Get("WWW-Authenticate") == "" {
+		t.Fatalf("GET /api/web/events?token=… = %d %s, want 401 with WWW-Authenticate", status, body)
+	}
+}
+
+// TestLanguageReported checks that the page learns the conversation's
+// detected language from the transcript and from each live event.
+func TestLanguageReported(t *testing.T) {
+	s := newStack(t, Config{Heartbeat: time.Hour})
+	tok := s.newSession(t)
+	events := s.openEvents(t, tok)
+	s.post(t, tok, "营业时间是几点", "zh1")
+	var m wireMessage
+	ev := nextEvent(t, events, isMessage)
+	if err := json.Unmarshal([]byte(ev.Data), &m); err != nil || m.Language != "zh" {
+		t.Fatalf("event %s: language %q (%v), want zh", ev.Data, m.Language, err)
+	}
+	status, _, body := s.do(t, http.MethodGet, "/api/web/messages", tok, "", "")
+	var r struct {
+		Messages []wireMessage
+		Language string
+	}
+	if err := json.Unmarshal(body, &r); status != http.StatusOK || err != nil || r.Language != "zh" || len(r.Messages) != 2 {
+		t.Fatalf("GET /api/web/messages = %d %s (%v), want language zh and 2 messages", status, body, err)
+	}
+}
+
+// TestPrechatName checks that the pre-chat name and e-mail reach the
+// conversation as the customer's name (what an agent's case shows).
+func TestPrechatName(t *testing.T) {
+	s := newStack(t, Config{})
+	tok := s.newSession(t)
+	body := `{"text":"hello","client_id":"p1","name":" Ana Li ","email":"ana@example.com"}`
+	if status, _, b := s.do(t, http.MethodPost, "/api/web/messages", tok, "application/json", body); status != http.StatusAccepted {
+		t.Fatalf("POST = %d %s", status, b)
+	}
+	st, _, err := s.st.Load(context.Background(), conversationKey(hashToken(tok)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.UserName != "Ana Li <ana@example.com>" {
+		t.Fatalf("conversation user name = %q, want %q", st.UserName, "Ana Li <ana@example.com>")
+	}
+	for _, bad := range []string{`{"text":"x","email":"not-an-address"}`, `{"text":"x","name":"a\u0000b"}`,
+		`{"text":"x","email":"a@b.c><script"}`} {
+		if status, _, b := s.do(t, http.MethodPost, "/api/web/messages", tok, "application/json", bad); status != http.StatusBadRequest {
+			t.Errorf("POST %s = %d %s, want 400", bad, status, b)
+		}
 	}
 }
 
 func TestEventsAgentHeartbeatAndClose(t *testing.T) {
 	s := newStack(t, Config{Heartbeat: 50 * time.Millisecond})
 	tok := s.newSession(t)
-	events := s.openEvents(t, tok, false)
+	events := s.openEvents(t, tok)
 	nextEvent(t, events, func(e sseEvent) bool { return e.Comment == "heartbeat" })
 
 	key := conversationKey(hashToken(tok))
@@ -374,7 +431,7 @@ func TestSessionRefresh(t *testing.T) {
 }
 
 func TestPage(t *testing.T) {
-	s := newStack(t, Config{Title: `Acme <Support> & "Co"`})
+	s := newStack(t, Config{Branding: Branding{Title: `Acme <Support> & "Co"`}})
 	status, h, body := s.do(t, http.MethodGet, "/", "", "", "")
 	if status != http.StatusOK {
 		t.Fatalf("GET / = %d", status)
@@ -422,7 +479,7 @@ func TestPage(t *testing.T) {
 func TestNoSecretsInLogs(t *testing.T) {
 	s := newStack(t, Config{Heartbeat: time.Hour})
 	tok := s.newSession(t)
-	events := s.openEvents(t, tok, true)
+	events := s.openEvents(t, tok)
 	s.post(t, tok, "my password is hunter2", "c1")
 	nextEvent(t, events, isMessage)
 	s.do(t, http.MethodGet, "/api/web/messages", tok+"x", "", "")
@@ -444,7 +501,7 @@ func TestConfigValidate(t *testing.T) {
 		wantErr string
 	}{
 		{"zero value", Config{}, ""},
-		{"explicit", Config{SessionTTL: time.Hour, HistoryLimit: 50, Heartbeat: time.Second, Title: "x"}, ""},
+		{"explicit", Config{SessionTTL: time.Hour, HistoryLimit: 50, Heartbeat: time.Second, Branding: Branding{Title: "x"}}, ""},
 		{"negative ttl", Config{SessionTTL: -1}, "session_ttl"},
 		{"tiny ttl", Config{SessionTTL: time.Second}, "at least 1m"},
 		{"negative history", Config{HistoryLimit: -1}, "history_limit"},
@@ -473,7 +530,7 @@ func TestAgentCorrection(t *testing.T) {
 	s := newStack(t, Config{Heartbeat: time.Hour})
 	tok := s.newSession(t)
 	key := conversationKey(hashToken(tok))
-	events := s.openEvents(t, tok, false)
+	events := s.openEvents(t, tok)
 	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	err := s.st.Commit(context.Background(), core.Commit{Key: key, Turns: []core.Turn{
 		{ID: "agent.1", From: core.AuthorAgent, AgentName: "Ana", Text: "Your refund is 50 EUR.", At: at},

@@ -110,7 +110,7 @@ const tokenJS = `localStorage.getItem('switchboard.web.token') || ''`
 // TestBrowserChat drives the real page in headless Chromium against the full
 // stack (bolt store, engine, dispatcher, adapter).
 func TestBrowserChat(t *testing.T) {
-	s := newStack(t, Config{Title: "Acme help"})
+	s := newStack(t, Config{Branding: Branding{Title: "Acme help"}})
 	browser := newBrowser(t)
 	ctx, cancel := context.WithTimeout(browser, 3*time.Minute)
 	defer cancel()
@@ -171,6 +171,18 @@ func TestBrowserChat(t *testing.T) {
 		who := evalJS[string](t, ctx, `document.querySelector('#log .msg.agent .who').textContent`)
 		if who != "Dana" {
 			t.Fatalf("agent label = %q, want Dana", who)
+		}
+	})
+
+	t.Run("agent correction replaces the message", func(t *testing.T) {
+		r := core.Reply{ID: "agent-1e", Key: key, From: core.AuthorAgent, AgentName: "Dana", Text: "Hi, Dana here, from returns.", Corrects: "agent-1"}
+		if err := s.a.Send(ctx, r); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		waitFor(t, ctx, "the corrected message", hasMessage("agent", "Hi, Dana here, from returns."))
+		got := evalJS[string](t, ctx, `(() => { const m = document.querySelectorAll('#log .msg.agent'); return m.length + '|' + m[0].querySelector('.meta').textContent; })()`)
+		if !strings.HasPrefix(got, "1|") || !strings.HasSuffix(got, "edited") {
+			t.Fatalf("after the correction: %q (want one agent message marked edited)", got)
 		}
 	})
 

@@ -12,6 +12,8 @@ const (
 	DefaultHistoryLimit     = 200
 	DefaultHeartbeat        = 20 * time.Second
 	DefaultTitle            = "Chat"
+	DefaultBotName          = "Assistant"
+	DefaultPrimaryColor     = "#2563eb"
 	DefaultSubscriberBuffer = 16
 	DefaultMaxSubscribers   = 8
 )
@@ -32,18 +34,58 @@ type Config struct {
 	// Heartbeat is the interval of the comment lines that keep an idle event
 	// stream open through proxies. Default 20 s.
 	Heartbeat time.Duration
-	// Title is shown in the page's title and header. Default "Chat".
-	Title string
 	// SubscriberBuffer is how many events may wait for one slow event stream
 	// before it is dropped (the page reconnects and re-fetches). Default 16.
 	SubscriberBuffer int
 	// MaxSubscribers caps the live event streams of one conversation (tabs of
 	// one customer); opening one more closes the oldest. Default 8.
 	MaxSubscribers int
+
+	Branding
+}
+
+// Branding is how the chat looks and speaks: the `web.*` keys of the
+// configuration that the page and the widget show.
+type Branding struct {
+	// Title is shown in the page's title and header. Default "Chat".
+	Title string
+	// BotName labels the bot's messages. Default "Assistant".
+	BotName string
+	// AvatarURL is the bot's picture (an http(s) URL); AvatarFile instead
+	// names a local PNG, JPEG, GIF, WebP or SVG file (at most MaxAvatarBytes)
+	// that the gateway serves itself at /web/avatar. Set at most one.
+	AvatarURL  string
+	AvatarFile string
+	// LogoURL is shown in the header (an http(s) URL).
+	LogoURL string
+	// PrimaryColor ("#rrggbb" or "#rgb") is the background of the customer's
+	// messages, the send button and the widget's launcher, all with white
+	// text. Default "#2563eb".
+	PrimaryColor string
+	// Welcome is the greeting shown when the chat opens, per language ("en",
+	// "zh", …); languages without one use the built-in greeting.
+	Welcome map[string]string
+	// QuickReplies are offered with the welcome message, per language.
+	QuickReplies map[string][]string
+	// Placeholder is the message box's placeholder per language (a shortcut
+	// for Strings[lang]["placeholder"]).
+	Placeholder map[string]string
+	// Strings overrides UI strings per language: Strings["zh"]["send"] = "发送".
+	// The keys are those of UIStringKeys.
+	Strings map[string]map[string]string
+	// AllowedOrigins are the sites ("https://shop.example") that may embed
+	// the chat with widget.js: they go into the page's CSP frame-ancestors and
+	// get CORS headers on the API. Empty: the chat cannot be framed by
+	// another site.
+	AllowedOrigins []string
+	// Prechat asks for these fields before the first message: "name",
+	// "email". They are passed to the conversation as the customer's name, so
+	// that an agent's case shows it.
+	Prechat []string
 }
 
 // Validate reports every field that is set to an invalid value. Zero values
-// are valid: they mean "use the default".
+// are valid: they mean "use the default". It reads AvatarFile to check it.
 func (c Config) Validate() error {
 	var errs []error
 	if c.SessionTTL < 0 {
@@ -64,7 +106,14 @@ func (c Config) Validate() error {
 	if c.MaxSubscribers < 0 {
 		errs = append(errs, fmt.Errorf("web: max_subscribers must not be negative, got %d", c.MaxSubscribers))
 	}
+	errs = append(errs, c.Branding.validate()...)
 	return errors.Join(errs...)
+}
+
+// Warnings returns advice about valid but doubtful settings, such as a
+// primary colour whose contrast with white text is below WCAG AA.
+func (c Config) Warnings() []string {
+	return c.Branding.warnings()
 }
 
 // withDefaults returns c with every zero or invalid field set to its default.
@@ -78,14 +127,20 @@ func (c Config) withDefaults() Config {
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = DefaultHeartbeat
 	}
-	if c.Title == "" {
-		c.Title = DefaultTitle
-	}
 	if c.SubscriberBuffer <= 0 {
 		c.SubscriberBuffer = DefaultSubscriberBuffer
 	}
 	if c.MaxSubscribers <= 0 {
 		c.MaxSubscribers = DefaultMaxSubscribers
+	}
+	if c.Title == "" {
+		c.Title = DefaultTitle
+	}
+	if c.BotName == "" {
+		c.BotName = DefaultBotName
+	}
+	if _, ok := parseColor(c.PrimaryColor); !ok {
+		c.PrimaryColor = DefaultPrimaryColor
 	}
 	return c
 }

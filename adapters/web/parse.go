@@ -14,10 +14,33 @@ import (
 // MaxClientIDLen is the longest client_id POST /api/web/messages accepts.
 const MaxClientIDLen = 128
 
+// Limits of the pre-chat fields of POST /api/web/messages.
+const (
+	MaxNameLen  = 100
+	MaxEmailLen = 254
+)
+
 // postMessage is the validated body of POST /api/web/messages.
 type postMessage struct {
 	Text     string `json:"text"`
 	ClientID string `json:"client_id"`
+	// Name and Email are the pre-chat fields (web.prechat), sent with the
+	// customer's messages; both optional.
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// userName is the customer's name for the conversation: "Name <email>",
+// the name or the e-mail alone, or "" when neither was given.
+func (p postMessage) userName() string {
+	switch {
+	case p.Name != "" && p.Email != "":
+		return p.Name + " <" + p.Email + ">"
+	case p.Name != "":
+		return p.Name
+	default:
+		return p.Email
+	}
 }
 
 // errBadRequest marks an error whose message is safe to show the client.
@@ -30,8 +53,9 @@ func badRequest(format string, args ...any) error {
 
 // parsePostMessage decodes and validates the body of POST /api/web/messages.
 // It is strict: the body must be exactly one JSON object with a string "text"
-// that is not blank and an optional string "client_id" (at most
-// MaxClientIDLen printable characters, no spaces); unknown fields, trailing
+// that is not blank, an optional string "client_id" (at most
+// MaxClientIDLen printable characters, no spaces) and the optional pre-chat
+// fields "name" and "email" (one line each); unknown fields, trailing
 // data and bodies over MaxBodyBytes are rejected. Every error wraps
 // errBadRequest and its message says what to fix. It does no I/O.
 func parsePostMessage(body []byte) (postMessage, error) {
@@ -62,6 +86,13 @@ func parsePostMessage(body []byte) (postMessage, error) {
 	if err := validClientID(p.ClientID); err != nil {
 		return postMessage{}, err
 	}
+	p.Name, p.Email = strings.TrimSpace(p.Name), strings.TrimSpace(p.Email)
+	if err := validName(p.Name); err != nil {
+		return postMessage{}, err
+	}
+	if err := validEmail(p.Email); err != nil {
+		return postMessage{}, err
+	}
 	return p, nil
 }
 
@@ -74,6 +105,39 @@ func validClientID(id string) error {
 	for _, r := range id {
 		if !unicode.IsGraphic(r) || unicode.IsSpace(r) {
 			return badRequest(`"client_id" may contain only visible characters without spaces`)
+		}
+	}
+	return nil
+}
+
+// validName accepts "" or one line of at most MaxNameLen characters.
+func validName(name string) error {
+	if utf8.RuneCountInString(name) > MaxNameLen {
+		return badRequest(`"name" is longer than %d characters`, MaxNameLen)
+	}
+	for _, r := range name {
+		if !unicode.IsGraphic(r) {
+			return badRequest(`"name" may contain only visible characters and spaces`)
+		}
+	}
+	return nil
+}
+
+// validEmail accepts "" or something shaped like an e-mail address: one @
+// with text on both sides, a dot in the domain, no spaces or angle brackets.
+func validEmail(email string) error {
+	if email == "" {
+		return nil
+	}
+	local, domain, ok := strings.Cut(email, "@")
+	if len(email) > MaxEmailLen || !ok || local == "" || !strings.Contains(domain, ".") ||
+		strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
+		strings.ContainsAny(email, " <>\"\t\r\n,;") || strings.Contains(domain, "@") {
+		return badRequest(`"email" is not an e-mail address`)
+	}
+	for _, r := range email {
+		if !unicode.IsGraphic(r) {
+			return badRequest(`"email" is not an e-mail address`)
 		}
 	}
 	return nil
@@ -95,7 +159,7 @@ func describeJSONError(err error) string {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "request body is not valid JSON (it ends too early)"
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return fmt.Sprintf(`unknown field %s; only "text" and "client_id" are accepted`,
+		return fmt.Sprintf(`unknown field %s; only "text", "client_id", "name" and "email" are accepted`,
 			strings.TrimPrefix(err.Error(), "json: unknown field "))
 	default:
 		return "request body is not valid JSON"

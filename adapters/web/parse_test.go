@@ -81,6 +81,9 @@ func FuzzPostMessage(f *testing.F) {
 		`{"text": " "}`,
 		`{"text": "a", "extra": 1}`,
 		`{"text": "你好"}`,
+		`{"text": "hi", "name": "Ana Li", "email": "ana@example.com"}`,
+		`{"text": "hi", "name": "a\u0000b"}`,
+		`{"text": "hi", "email": "a@b"}`,
 		`[1,2]`,
 		`{"text": "x"} trailing`,
 		``,
@@ -106,6 +109,12 @@ func FuzzPostMessage(f *testing.F) {
 		}
 		if validClientID(p.ClientID) != nil {
 			t.Fatalf("accepted client_id %q", p.ClientID)
+		}
+		if validName(p.Name) != nil || validEmail(p.Email) != nil || p.Name != strings.TrimSpace(p.Name) {
+			t.Fatalf("accepted name %q, email %q", p.Name, p.Email)
+		}
+		if u := p.userName(); strings.ContainsAny(u, "\r\n\x00") {
+			t.Fatalf("user name %q has a line break or NUL", u)
 		}
 		again, err := json.Marshal(p)
 		if err != nil {

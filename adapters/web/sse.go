@@ -19,7 +19,7 @@ const retryMillis = 2000
 // the stream.
 func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	key, ok := a.auth(w, r, true)
+	key, ok := a.auth(w, r, false) // never a token in the URL: it would reach logs and history
 	if !ok {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/switchboard-gw/switchboard/core"
 	"github.com/switchboard-gw/switchboard/store/bolt"
@@ -32,10 +33,25 @@ func (u echoUnderstander) Understand(ctx context.Context, in core.Input) (core.D
 		}
 	}
 	rt := core.ReplyText{Text: "you said: " + in.Text}
+	// Language detection, as the intents package does it: Han characters are Chinese.
+	in.State.Language = "en"
+	for _, r := range in.Text {
+		if unicode.Is(unicode.Han, r) {
+			in.State.Language = "zh"
+			break
+		}
+	}
+	if in.Text == "agent please" {
+		return core.Decision{Intent: "handoff", Confidence: 1, State: in.State, Handoff: true,
+			Replies: []core.ReplyText{rt}, Language: in.State.Language}, nil
+	}
 	if in.Text == "menu" {
 		rt.QuickReplies = []string{"Opening hours", "Talk to a person"}
 	}
-	return core.Decision{Intent: "echo", Confidence: 1, State: in.State, Replies: []core.ReplyText{rt}}, nil
+	if in.Text == "rate us" {
+		rt.QuickReplies = []string{"1", "2", "3", "4", "5"}
+	}
+	return core.Decision{Intent: "echo", Confidence: 1, State: in.State, Replies: []core.ReplyText{rt}, Language: in.State.Language}, nil
 }
 
 // syncBuffer is the shared concurrent-safe log sink.
@@ -159,23 +175,18 @@ type sseEvent struct {
 	Event, ID, Data, Comment string
 }
 
-// openEvents opens the event stream and returns its events in a channel
-// that is closed when the stream ends. The stream is closed on cleanup.
-func (s *stack) openEvents(t *testing.T, token string, viaQuery bool) <-chan sseEvent {
+// openEvents opens the event stream (token in the Authorization header)
+// and returns its events in a channel that is closed when the stream ends.
+// The stream is closed on cleanup.
+func (s *stack) openEvents(t *testing.T, token string) <-chan sseEvent {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	url := s.srv.URL + "/api/web/events"
-	if viaQuery {
-		url += "?token=" + token
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.srv.URL+"/api/web/events", nil)
 	if err != nil {
 		t.Fatalf("new request: %v", err)
 	}
-	if !viaQuery {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := s.srv.Client().Do(req)
 	if err != nil {
 		t.Fatalf("GET /api/web/events: %v", err)

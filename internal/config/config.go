@@ -10,9 +10,11 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -94,9 +96,22 @@ type Outbox struct {
 	MaxBackoff  time.Duration `mapstructure:"max_backoff"`
 }
 
-// Web is the built-in web chat.
+// Web is the built-in web chat: its branding, languages and embedding
+// (see adapters/web.Branding for what each key does).
 type Web struct {
-	Enabled bool `mapstructure:"enabled"`
+	Enabled        bool                         `mapstructure:"enabled"`
+	Title          string                       `mapstructure:"title"`
+	BotName        string                       `mapstructure:"bot_name"`
+	AvatarURL      string                       `mapstructure:"avatar_url"`
+	AvatarFile     string                       `mapstructure:"avatar_file"`
+	LogoURL        string                       `mapstructure:"logo_url"`
+	PrimaryColor   string                       `mapstructure:"primary_color"`
+	Welcome        map[string]string            `mapstructure:"welcome"`       // per language
+	QuickReplies   map[string][]string          `mapstructure:"quick_replies"` // per language, with the welcome
+	Placeholder    map[string]string            `mapstructure:"placeholder"`   // per language
+	Strings        map[string]map[string]string `mapstructure:"strings"`       // per language: UI string overrides
+	AllowedOrigins []string                     `mapstructure:"allowed_origins"`
+	Prechat        []string                     `mapstructure:"prechat"` // name, email
 }
 
 // Slack is the Slack app.
@@ -170,6 +185,18 @@ var defaults = map[string]any{
 	"outbox.base_backoff":           "500ms",
 	"outbox.max_backoff":            "5m",
 	"web.enabled":                   true,
+	"web.title":                     "Chat",
+	"web.bot_name":                  "Assistant",
+	"web.avatar_url":                "",
+	"web.avatar_file":               "",
+	"web.logo_url":                  "",
+	"web.primary_color":             "#2563eb",
+	"web.welcome":                   map[string]any{},
+	"web.quick_replies":             map[string]any{},
+	"web.placeholder":               map[string]any{},
+	"web.strings":                   map[string]any{},
+	"web.allowed_origins":           []string{},
+	"web.prechat":                   []string{},
 	"slack.enabled":                 false,
 	"slack.bot_token":               "",
 	"slack.signing_secret":          "",
@@ -195,6 +222,21 @@ var defaults = map[string]any{
 	"wechat.token":                  "",
 	"wechat.encoding_aes_key":       "",
 	"wechat.api_url":                "",
+}
+
+// freeMaps are the keys whose value is a map with keys of the owner's
+// choosing (languages), so nested keys under them are not unknown. From the
+// environment they take a JSON object.
+var freeMaps = []string{"web.welcome", "web.quick_replies", "web.placeholder", "web.strings"}
+
+// underFreeMap reports whether key is inside one of freeMaps.
+func underFreeMap(key string) bool {
+	for _, m := range freeMaps {
+		if strings.HasPrefix(key, m+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // secrets are the keys that also accept a "_file" twin and are never logged.
@@ -259,6 +301,14 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 	// their own environment and every key is covered.
 	for _, k := range Keys() {
 		if val, ok := env(EnvName(k)); ok {
+			if slices.Contains(freeMaps, k) {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(val), &m); err != nil {
+					return nil, fmt.Errorf("config: %s must be a JSON object such as {\"en\": \"…\"}: %w", EnvName(k), err)
+				}
+				v.Set(k, m)
+				continue
+			}
 			v.Set(k, val)
 		}
 	}
@@ -307,7 +357,7 @@ func checkUnknown(v *viper.Viper, file string) error {
 	}
 	var errs []error
 	for _, k := range v.AllKeys() {
-		if known[k] {
+		if known[k] || underFreeMap(k) {
 			continue
 		}
 		if !v.InConfig(k) {
