@@ -109,8 +109,8 @@ var defaultNotices = map[string]map[string]string{
 		"zh": "您现在由机器人继续为您服务。输入“人工”可再次联系客服。",
 	},
 	NoticeMedia: {
-		"en": "Thanks, I got your file. I can only read text, though: please tell me in words what you need.",
-		"zh": "收到您发送的文件。不过我只能读懂文字，请用文字告诉我您需要什么。",
+		"en": "Thanks, I received it. I can only read text, though: please tell me in words what you need.",
+		"zh": "已收到。不过我只能读懂文字，请用文字告诉我您需要什么。",
 	},
 }
 

@@ -165,7 +165,7 @@ var defaultMessages = map[string]map[string]string{
 	MsgRetry:           {"en": "Retry", "zh": "重试"},
 	MsgCancelButton:    {"en": "Cancel", "zh": "取消"},
 	MsgClarify:         {"en": "Just to be sure, which of these do you mean?", "zh": "为了确认一下，您指的是以下哪一个？"},
-	MsgMedia:           {"en": "Thanks, I got your file. I can only read text, though: please tell me in words what you need.", "zh": "收到您发送的文件。不过我只能读懂文字，请用文字告诉我您需要什么。"},
+	MsgMedia:           {"en": "Thanks, I received it. I can only read text, though: please tell me in words what you need.", "zh": "已收到。不过我只能读懂文字，请用文字告诉我您需要什么。"},
 }
 
 func (b *Bot) entity(name string) *Entity { return b.Entities[name] }
