@@ -166,7 +166,6 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 	}
 
 	var d Decision
-	var replies []Reply
 	switch {
 	case cur.Handoff != nil:
 		// A human owns the conversation: relay, do not answer.
@@ -228,7 +227,6 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 			InReplyTo:    m.ID,
 			Created:      now,
 		}
-		replies = append(replies, r)
 		c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorBot, Text: r.Text, At: now, Intent: d.Intent, QuickReplies: r.QuickReplies})
 		c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
 	}

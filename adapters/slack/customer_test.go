@@ -55,9 +55,10 @@ func TestSlackCustomerMentionArrivesTwice(t *testing.T) {
 	m := slackfake.Msg{Channel: "C_GENERAL", ChannelType: "channel", User: "U_CUST", Text: "<@" + g.fake.BotUserID() + "> what are your opening hours", TS: ts}
 	g.event(slackfake.AppMentionEvent(slackfake.Envelope{EventID: "EvMention"}, m))
 	g.event(slackfake.MessageEvent(slackfake.Envelope{EventID: "EvMessage"}, m))
-	posts := g.waitPosts("the answer", func(ps []slackfake.Post) bool { return len(ps) >= 1 })
+	g.waitPosts("the answer", func(ps []slackfake.Post) bool { return len(ps) >= 1 })
 	time.Sleep(200 * time.Millisecond)
-	if posts = g.fake.Posts(); len(posts) != 1 {
+	posts := g.fake.Posts()
+	if len(posts) != 1 {
 		t.Fatalf("%d answers, want one: %+v", len(posts), posts)
 	}
 	if posts[0].Channel != "C_GENERAL" || posts[0].ThreadTS != ts || !strings.Contains(posts[0].Text, openingHours) {
@@ -91,7 +92,7 @@ func TestSlackCustomerQuickReplies(t *testing.T) {
 			t.Fatalf("button press answered %d %s", status, resp)
 		}
 	}
-	posts = g.waitPosts("the answer", func(ps []slackfake.Post) bool { return len(ps) >= 2 })
+	g.waitPosts("the answer", func(ps []slackfake.Post) bool { return len(ps) >= 2 })
 	time.Sleep(200 * time.Millisecond)
 	if posts = g.fake.Posts(); len(posts) != 2 || !strings.Contains(posts[1].Text, openingHours) || posts[1].Channel != "D_CUST" {
 		t.Fatalf("posts after the press = %+v", posts)
@@ -140,12 +141,12 @@ func TestSendRateLimitedThenDelivered(t *testing.T) {
 	start := time.Now()
 	body, _ := g.dm("D_CUST", "EvRL", "what are your opening hours")
 	g.event(body)
-	posts := g.waitPosts("the answer", func(ps []slackfake.Post) bool { return len(ps) >= 1 })
+	g.waitPosts("the answer", func(ps []slackfake.Post) bool { return len(ps) >= 1 })
 	if waited := time.Since(start); waited < 900*time.Millisecond {
 		t.Fatalf("delivered after %s, before Retry-After", waited)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if posts = fake.Posts(); len(posts) != 1 || fake.Calls("chat.postMessage") != 2 {
+	if posts := fake.Posts(); len(posts) != 1 || fake.Calls("chat.postMessage") != 2 {
 		t.Fatalf("posts %d, calls %d; want 1 and 2", len(posts), fake.Calls("chat.postMessage"))
 	}
 }

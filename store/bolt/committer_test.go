@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/switchboard-gw/switchboard/core"
 )
@@ -115,7 +116,7 @@ func TestCommitGroupUpdateFails(t *testing.T) {
 	}
 	s.commitGroup(group)
 	for i, o := range group {
-		if err := <-o.done; !errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+		if err := <-o.done; !errors.Is(err, bberrors.ErrDatabaseNotOpen) {
 			t.Errorf("op %d: got %v, want the commit's error", i, err)
 		}
 	}
