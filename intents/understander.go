@@ -52,10 +52,11 @@ type Options struct {
 // safe for concurrent use.
 type Understander struct {
 	bot         *Bot
-	model       *nlu.Model
+	r           *ranker
 	answers     map[string]answer
-	threshold   float64
-	how         string // how the threshold was picked
+	threshold   float64            // for languages not in byLang
+	byLang      map[string]float64 // calibrated per language
+	how         string             // how the threshold was picked
 	defaultLang string
 	seed        int64
 	log         *slog.Logger
@@ -113,12 +114,14 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 		u.defaultLang = d
 	}
 	var examples []nlu.Example
+	var langs []string // of each example
 	add := func(label string, phrases map[string][]string) {
 		for _, lang := range sortedKeys(phrases) { // a fixed order keeps training deterministic
 			ps := phrases[lang]
 			u.examples[lang] += len(ps)
 			for _, p := range ps {
 				examples = append(examples, nlu.Example{Text: p, Label: label})
+				langs = append(langs, lang)
 			}
 		}
 	}
@@ -134,23 +137,19 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 		u.answers[f.Label()] = answer{f.Answer, f.QuickReplies, false}
 		add(f.Label(), f.Questions)
 	}
-	// FAQ questions are kept for nearest-example similarity: an FAQ entry
-	// scores the higher of its classifier probability and the cosine of
-	// its most similar question (see rank).
-	nopts := nlu.Options{Seed: opts.Seed, Logger: log,
-		KeepExamples: func(label string) bool { return strings.HasPrefix(label, faqPrefix) }}
+	nopts := nlu.Options{Seed: opts.Seed, Logger: log}
 	start := time.Now()
-	model, err := nlu.Train(ctx, examples, nopts)
+	r, err := trainRanker(ctx, examples, nopts, false)
 	if err != nil {
 		return nil, fmt.Errorf("intents: train classifier: %w", err)
 	}
-	u.model = model
+	u.r = r
 	log.Info("intents: classifier trained", "labels", len(u.answers), "examples", len(examples),
 		"took", time.Since(start).Round(time.Millisecond))
 
 	u.threshold, u.how = t, "set in configuration"
 	if t == 0 {
-		th, report, err := nlu.Calibrate(ctx, examples, nopts)
+		c, err := calibrate(ctx, examples, langs, r, nopts)
 		switch {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("intents: calibrate threshold: %w", ctx.Err())
@@ -158,10 +157,10 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 			u.threshold = 1.5 / float64(len(u.answers))
 			u.how = fmt.Sprintf("1.5/labels, calibration impossible: %v", err)
 		default:
-			u.threshold, u.how = th, "calibrated; "+report
+			u.threshold, u.byLang, u.how = c.threshold, c.byLang, "calibrated; "+c.report
 		}
 	}
-	log.Info("intents: confidence threshold", "threshold", u.threshold, "how", u.how)
+	log.Info("intents: confidence threshold", "threshold", u.threshold, "by_language", u.byLang, "how", u.how)
 	return u, nil
 }
 
@@ -252,19 +251,49 @@ const FAQMinCosine = 0.5
 // bot to ask which one the customer meant instead of guessing.
 const AmbiguityMargin = 0.15
 
+// ranker scores every label of a bot for a text: the models trained on one
+// set of examples. New builds one from all of the bot's examples; the
+// threshold calibration builds another from part of them. It is
+// immutable and safe for concurrent use.
+type ranker struct {
+	model *nlu.Model
+	faqs  int // number of FAQ labels
+}
+
+// trainRanker trains the models of a ranker on examples. keepAll keeps
+// every example for nlu.Model.Nearest (the calibration's use), not only
+// the FAQ questions.
+func trainRanker(ctx context.Context, examples []nlu.Example, opts nlu.Options, keepAll bool) (*ranker, error) {
+	// FAQ questions are kept for nearest-example similarity: an FAQ entry
+	// scores the higher of its classifier probability and the cosine of
+	// its most similar question (see rank).
+	opts.KeepExamples = func(label string) bool { return keepAll || strings.HasPrefix(label, faqPrefix) }
+	model, err := nlu.Train(ctx, examples, opts)
+	if err != nil {
+		return nil, err
+	}
+	r := &ranker{model: model}
+	for _, l := range model.Labels() {
+		if strings.HasPrefix(l, faqPrefix) {
+			r.faqs++
+		}
+	}
+	return r, nil
+}
+
 // rank scores every label for text, best first: intents by the
 // classifier's probability, FAQ entries by the higher of their probability
 // and the cosine similarity of their most similar question when that is at
 // least FAQMinCosine (measured on
 // CLINC150 and BANKING77 held-out data: FAQ recall up sharply for a small
 // loss of intent accuracy; see intents/nlu's Nearest).
-func (u *Understander) rank(text string) []nlu.Prediction {
-	preds := u.model.Predict(text)
-	if len(u.bot.FAQs) == 0 {
+func (r *ranker) rank(text string) []nlu.Prediction {
+	preds := r.model.Predict(text)
+	if r.faqs == 0 {
 		return preds
 	}
 	best := map[string]float64{}
-	for _, n := range u.model.Nearest(text, len(u.bot.FAQs)) {
+	for _, n := range r.model.Nearest(text, r.faqs) {
 		if n.Cosine >= FAQMinCosine && n.Cosine > best[n.Label] {
 			best[n.Label] = n.Cosine
 		}
@@ -276,24 +305,6 @@ func (u *Understander) rank(text string) []nlu.Prediction {
 	}
 	sort.SliceStable(preds, func(i, j int) bool { return preds[i].Prob > preds[j].Prob })
 	return preds
-}
-
-// classify returns the best label for text and its score, or "" when it is
-// below the threshold. ambiguous is set, with the runner-up, when the two
-// best are both above the threshold and within AmbiguityMargin.
-func (u *Understander) classify(text string) (label string, score float64, runnerUp string) {
-	if strings.TrimSpace(text) == "" {
-		return "", 0, ""
-	}
-	ranked := u.rank(text)
-	top := ranked[0]
-	if top.Prob < u.threshold {
-		return "", top.Prob, ""
-	}
-	if nlu.Ambiguous(ranked, u.threshold, AmbiguityMargin) {
-		runnerUp = ranked[1].Label
-	}
-	return top.Label, top.Prob, runnerUp
 }
 
 // HandoffReply renders the bot's handoff message (top-level handoff:) for the
