@@ -99,6 +99,10 @@ func (t *turn) resetFlow() {
 
 // answer classifies the message and answers it outside a flow.
 func (t *turn) answer() error {
+	if t.u.isNeverMind(t.in.Text) {
+		t.recognised(SmallTalkPrefix+SmallTalkNeverMind, 1)
+		return t.say(t.u.smallTalkReply(SmallTalkNeverMind), nil)
+	}
 	v := t.u.decide(t.in.Text, t.lang)
 	if v.Act == ActClarify {
 		if asked, err := t.clarify(v.Label, v.RunnerUp, v.Score); asked || err != nil {

@@ -152,7 +152,8 @@ const (
 )
 
 var messageKeys = []string{MsgCancelled, MsgFlowGone, MsgSlotUpdated, MsgActionError, MsgTooManyAttempts,
-	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify}
+	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify,
+	SmallTalkIdentity, SmallTalkAcknowledge, SmallTalkGreeting, SmallTalkGoodbye, SmallTalkThanks, SmallTalkNeverMind}
 
 // defaultMessages are used for keys the bot does not define.
 var defaultMessages = map[string]map[string]string{

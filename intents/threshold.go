@@ -55,14 +55,15 @@ type calibration struct {
 // the languages'. The old rule (the 5th percentile of correct held-out
 // probabilities) answered most out-of-scope messages on a small bot.
 //
-// It returns an error when no label has two examples to hold one out, or
+// The built-in small talk is never held out. It returns an error when no
+// label has two examples to hold one out, or
 // when training fails; langs[i] is the language of examples[i].
 func calibrate(ctx context.Context, examples []nlu.Example, langs []string, r *ranker, opts nlu.Options) (calibration, error) {
 	seed := opts.Seed
 	if seed == 0 {
 		seed = 1
 	}
-	train, held := splitHeldOut(len(examples), examples, heldOutFraction, seed)
+	train, held := splitHeldOut(examples, heldOutFraction, seed, func(label string) bool { return !isSmallTalk(label) })
 	if len(held) == 0 {
 		return calibration{}, fmt.Errorf("no label has 2 examples to hold one out")
 	}
@@ -182,13 +183,14 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-// splitHeldOut holds out round(frac·n) of each label's examples with n ≥ 2
-// (at least one, never all), chosen by a shuffle seeded with seed, and
-// returns the indexes of the rest and of the held-out examples. Labels are
-// visited in sorted order, so the split does not depend on map order.
-func splitHeldOut(n int, examples []nlu.Example, frac float64, seed int64) (train, held []int) {
+// splitHeldOut holds out round(frac·n) of the examples of each label
+// that holdable accepts and that has n ≥ 2 (at least one, never all),
+// chosen by a shuffle seeded with seed, and returns the indexes of the
+// rest and of the held-out examples. Labels are visited in sorted order,
+// so the split does not depend on map order.
+func splitHeldOut(examples []nlu.Example, frac float64, seed int64, holdable func(string) bool) (train, held []int) {
 	byLabel := map[string][]int{}
-	for i := range n {
+	for i := range examples {
 		byLabel[examples[i].Label] = append(byLabel[examples[i].Label], i)
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed0f0)) // #nosec G404 -- a reproducible split, not a secret
@@ -196,7 +198,7 @@ func splitHeldOut(n int, examples []nlu.Example, frac float64, seed int64) (trai
 		is := slices.Clone(byLabel[l])
 		rng.Shuffle(len(is), func(a, b int) { is[a], is[b] = is[b], is[a] })
 		h := 0
-		if len(is) >= 2 {
+		if len(is) >= 2 && holdable(l) {
 			h = min(max(1, int(frac*float64(len(is))+0.5)), len(is)-1)
 		}
 		held = append(held, is[:h]...)

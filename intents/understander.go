@@ -65,6 +65,7 @@ type Understander struct {
 	client      *http.Client
 	cancelWords map[string]bool
 	retryWords  map[string]bool
+	neverMind   map[string]bool // nil without small talk
 }
 
 // answer is what the bot says for one classifier label.
@@ -118,7 +119,9 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 	add := func(label string, phrases map[string][]string) {
 		for _, lang := range sortedKeys(phrases) { // a fixed order keeps training deterministic
 			ps := phrases[lang]
-			u.examples[lang] += len(ps)
+			if !isSmallTalk(label) {
+				u.examples[lang] += len(ps)
+			}
 			for _, p := range ps {
 				examples = append(examples, nlu.Example{Text: p, Label: label})
 				langs = append(langs, lang)
@@ -137,6 +140,11 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 		u.answers[f.Label()] = answer{f.Answer, f.QuickReplies, false}
 		add(f.Label(), f.Questions)
 	}
+	owned := len(u.answers)
+	if owned < 2 {
+		return nil, fmt.Errorf("intents: train classifier: %w (the bot's intents and FAQ entries), got %d", nlu.ErrTooFewLabels, owned)
+	}
+	u.addSmallTalk(add)
 	nopts := nlu.Options{Seed: opts.Seed, Logger: log}
 	start := time.Now()
 	r, err := trainRanker(ctx, examples, nopts, false)
@@ -154,7 +162,7 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("intents: calibrate threshold: %w", ctx.Err())
 		case err != nil:
-			u.threshold = 1.5 / float64(len(u.answers))
+			u.threshold = 1.5 / float64(owned)
 			u.how = fmt.Sprintf("1.5/labels, calibration impossible: %v", err)
 		default:
 			u.threshold, u.byLang, u.how = c.threshold, c.byLang, "calibrated; "+c.report
@@ -384,7 +392,9 @@ var _ core.Notices = (*Understander)(nil)
 // the default language), to name the label to the customer; "" if none.
 func (u *Understander) examplePhrase(label, lang string) string {
 	var phrases map[string][]string
-	if strings.HasPrefix(label, faqPrefix) {
+	if isSmallTalk(label) {
+		phrases = smallTalkExamples[strings.TrimPrefix(label, SmallTalkPrefix)]
+	} else if strings.HasPrefix(label, faqPrefix) {
 		for _, f := range u.bot.FAQs {
 			if f.Label() == label {
 				phrases = f.Questions
