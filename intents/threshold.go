@@ -25,8 +25,14 @@ const (
 	// answer only 35% of its in-scope queries.
 	resembleCosine = 0.4
 	// maxWrongAnswered is the share of wrong answers allowed among the
-	// held-out examples the bot answers.
-	maxWrongAnswered = 0.10
+	// held-out examples the bot answers. The held-out model is trained on
+	// three quarters of a few examples per intent and confuses
+	// neighbouring intents more than the bot will; on the sample bot,
+	// 0.10–0.20 pushed the English threshold to 0.7 on the strength of a
+	// handful of held-out examples (a fallback for most real questions),
+	// 0.25 gave 0.18. On CLINC150 val the out-of-scope rule decides
+	// either way.
+	maxWrongAnswered = 0.25
 	// heldOutFraction of each label's examples is held out to measure
 	// wrong answers.
 	heldOutFraction = 0.25
