@@ -28,7 +28,7 @@ var realisticMessages = []struct {
 	// Acknowledgements and small talk.
 	{"ok", []string{"smalltalk:acknowledge"}},
 	{"okay got it", []string{"smalltalk:acknowledge"}},
-	{"thanks!", []string{"thanks", "smalltalk:acknowledge"}},
+	{"thanks a million!", []string{"thanks", "smalltalk:acknowledge"}},
 	{"好的", []string{"smalltalk:acknowledge"}},
 	{"嗯嗯 知道了", []string{"smalltalk:acknowledge"}},
 	{"never mind", []string{"smalltalk:never_mind"}},
