@@ -53,6 +53,7 @@ type Options struct {
 type Understander struct {
 	bot         *Bot
 	r           *ranker
+	training    []nlu.Example // what r was trained on
 	answers     map[string]answer
 	threshold   float64            // for languages not in byLang
 	byLang      map[string]float64 // calibrated per language
@@ -151,7 +152,7 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 	if err != nil {
 		return nil, fmt.Errorf("intents: train classifier: %w", err)
 	}
-	u.r = r
+	u.r, u.training = r, examples
 	log.Info("intents: classifier trained", "labels", len(u.answers), "examples", len(examples),
 		"took", time.Since(start).Round(time.Millisecond))
 
