@@ -3,7 +3,6 @@ package intents
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/switchboard-gw/switchboard/intents/nlu"
@@ -20,8 +19,7 @@ type Overlap struct {
 }
 
 // Overlaps finds labels whose examples overlap: it trains folds models, each
-// on all examples but one fold (a share of each label's, the built-in small
-// talk always kept), and reports the pairs (label, other) where at least
+// on all examples but one fold (see crossValidate), and reports the pairs (label, other) where at least
 // two and at least a fifth of label's held-out examples were answered as
 // other, most confused first. It is meant for `switchboard check`: it
 // trains folds times. It returns an error when ctx is done or folds < 2.
@@ -29,53 +27,21 @@ func (u *Understander) Overlaps(ctx context.Context, folds int) ([]Overlap, erro
 	if folds < 2 {
 		return nil, fmt.Errorf("intents: overlaps: want at least 2 folds, got %d", folds)
 	}
-	byLabel := map[string][]int{}
-	for i, e := range u.training {
-		if !isSmallTalk(e.Label) {
-			byLabel[e.Label] = append(byLabel[e.Label], i)
-		}
-	}
-	fold := make([]int, len(u.training))
-	for i := range fold {
-		fold[i] = -1 // always trained on
-	}
-	rng := rand.New(rand.NewPCG(uint64(max(u.seed, 1)), 0x0f01d)) // #nosec G404 -- a reproducible split
-	for _, l := range sortedKeys(byLabel) {
-		is := slices.Clone(byLabel[l])
-		if len(is) < 2 {
-			continue
-		}
-		rng.Shuffle(len(is), func(a, b int) { is[a], is[b] = is[b], is[a] })
-		for k, i := range is {
-			fold[i] = k % folds
-		}
+	cv, err := crossValidate(ctx, u.training, nlu.Options{Seed: u.seed}, folds, false)
+	if err != nil {
+		return nil, fmt.Errorf("intents: overlaps: %w", err)
 	}
 	type pair struct{ a, b string }
 	confused := map[pair][]string{}
 	heldOf := map[string]int{}
-	for f := range folds {
-		var train []nlu.Example
-		var held []int
-		for i, e := range u.training {
-			if fold[i] == f {
-				held = append(held, i)
-			} else {
-				train = append(train, e)
-			}
-		}
-		if len(held) == 0 {
+	for i, top := range cv.top {
+		if top.Label == "" {
 			continue
 		}
-		r, err := trainRanker(ctx, train, nlu.Options{Seed: u.seed}, false)
-		if err != nil {
-			return nil, fmt.Errorf("intents: overlaps: %w", err)
-		}
-		for _, i := range held {
-			e := u.training[i]
-			heldOf[e.Label]++
-			if got := r.rank(e.Text)[0].Label; got != e.Label {
-				confused[pair{e.Label, got}] = append(confused[pair{e.Label, got}], e.Text)
-			}
+		e := u.training[i]
+		heldOf[e.Label]++
+		if top.Label != e.Label {
+			confused[pair{e.Label, top.Label}] = append(confused[pair{e.Label, top.Label}], e.Text)
 		}
 	}
 	var out []Overlap
