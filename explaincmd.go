@@ -69,8 +69,8 @@ func explain(ctx context.Context, cfg *config.Config, texts []string, lang strin
 // engine handles it (chat --debug).
 type debugHandler struct {
 	next terminal.Handler
-	bot func() *intents.Understander
-	out io.Writer
+	bot  func() *intents.Understander
+	out  io.Writer
 }
 
 func (h debugHandler) Handle(ctx context.Context, m core.Message) (core.Result, error) {
