@@ -34,9 +34,10 @@ type Options struct {
 	// function of the seed, the message text and the conversation's turn and
 	// fallback counts, so tests are deterministic.
 	Seed int64
-	// ConfidenceThreshold is the top probability below which a message is
-	// not understood (fallback). 0 calibrates it from the bot's own examples
-	// (see nlu.Calibrate). It must be in [0, 1).
+	// ConfidenceThreshold is the score below which a message is not
+	// understood (fallback), for every language. 0 calibrates one per
+	// language from the bot's own examples and a built-in set of generic
+	// out-of-scope sentences (see calibrate). It must be in [0, 1).
 	ConfidenceThreshold float64
 	// DefaultLanguage overrides the bot's settings.default_language; "" and
 	// "auto" keep the bot's.
@@ -173,7 +174,9 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 	return u, nil
 }
 
-// Threshold returns the confidence below which a message gets the fallback.
+// Threshold returns the confidence below which a message gets the fallback:
+// the configured one, or the highest of the calibrated per-language ones
+// (used for languages the bot has no examples in).
 func (u *Understander) Threshold() float64 { return u.threshold }
 
 // Report describes the trained bot in a few lines, for `switchboard check`
@@ -192,8 +195,13 @@ func (u *Understander) Report() string {
 // Understand decides the answer to one message. Outside a flow it
 // classifies in.Text:
 //
-//   - top probability below Threshold (or no text): the fallback response,
-//     Fallback true, State.Fallbacks incremented, Intent empty;
+//   - the decision rule (see decide and Explain) falls back (or no text):
+//     the fallback response, Fallback true, State.Fallbacks incremented,
+//     Intent empty;
+//   - it clarifies: the clarify message with one phrase of each candidate
+//     as quick replies, Intent empty, not a fallback;
+//   - built-in small talk: its reply, Intent "smalltalk:<kind>", not a
+//     fallback;
 //   - otherwise the intent's response or the FAQ's answer, Intent set to the
 //     intent name or "faq:<id>", State.Fallbacks reset, State.LastIntent set;
 //     an intent with handoff: true also sets Handoff and HandoffReason
