@@ -1,12 +1,14 @@
 package intents
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/intents/nlu"
 )
 
 func TestAcceptShareThreshold(t *testing.T) {
@@ -275,5 +277,30 @@ func TestCheckWarnings(t *testing.T) {
 	}
 	if _, err := u.Overlaps(t.Context(), 1); err == nil {
 		t.Error("1 fold accepted")
+	}
+}
+
+func TestCrossValidate(t *testing.T) {
+	var ex []nlu.Example
+	for i := range 8 {
+		ex = append(ex, nlu.Example{Text: fmt.Sprintf("blue shoes %d", i), Label: "shoes"},
+			nlu.Example{Text: fmt.Sprintf("red hats %d", i), Label: "hats"})
+	}
+	ex = append(ex, nlu.Example{Text: "hello", Label: "smalltalk:greeting"}, nlu.Example{Text: "hi", Label: "smalltalk:greeting"},
+		nlu.Example{Text: "lonely", Label: "single"})
+	for _, tc := range []struct{ folds, heldPerLabel int }{{4, 8}, {1, 2}} {
+		cv, err := crossValidate(t.Context(), ex, nlu.Options{Seed: 1}, tc.folds, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := map[string]int{}
+		for i, p := range cv.top {
+			if p.Label != "" {
+				held[ex[i].Label]++
+			}
+		}
+		if held["shoes"] != tc.heldPerLabel || held["hats"] != tc.heldPerLabel || held["smalltalk:greeting"] != 0 || held["single"] != 0 {
+			t.Errorf("%d folds: held out %v, want %d of shoes and hats, no small talk, not the only example", tc.folds, held, tc.heldPerLabel)
+		}
 	}
 }
