@@ -58,7 +58,7 @@ func (u *Understander) decide(text, lang string) verdict {
 		v.Reason = "no text"
 		return v
 	}
-	v.Ranked = u.r.rank(text)
+	v.Ranked = u.rank(text)
 	top := v.Ranked[0]
 	v.Label, v.Score = top.Label, top.Prob
 	var second, third nlu.Prediction

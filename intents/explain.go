@@ -9,14 +9,14 @@ import (
 	"github.com/switchboard-gw/switchboard/core"
 )
 
-// Model names in Candidate.Models.
+// Model names in ExplainCandidate.Models.
 const (
 	ModelClassifier    = "classifier"     // the lexical classifier's probability
 	ModelFAQSimilarity = "faq_similarity" // cosine of the most similar FAQ question (FAQ entries only)
 )
 
-// Candidate is one label as the decision rule saw it.
-type Candidate struct {
+// ExplainCandidate is one label as the decision rule saw it.
+type ExplainCandidate struct {
 	Label string
 	// Score is what the rule compares with the threshold: the models'
 	// scores combined.
@@ -46,7 +46,7 @@ type Explanation struct {
 	Reason       string
 	// Handoff is set when the answer hands the conversation to a person.
 	Handoff    bool
-	Candidates []Candidate
+	Candidates []ExplainCandidate
 }
 
 // Explain returns how the bot decides on text outside a flow (inside a
@@ -76,19 +76,21 @@ func (u *Understander) Explain(text, lang string, top int) Explanation {
 		}
 	}
 	e.Handoff = e.Action == ActAnswer && u.answers[e.Label].handoff
-	models := u.r.modelScores(text)
+	models := u.modelScores(text)
 	for i, p := range v.Ranked {
 		if i >= max(top, 1) {
 			break
 		}
-		e.Candidates = append(e.Candidates, Candidate{Label: p.Label, Score: p.Prob, Models: models[p.Label],
+		e.Candidates = append(e.Candidates, ExplainCandidate{Label: p.Label, Score: p.Prob, Models: models[p.Label],
 			Example: u.examplePhrase(p.Label, lang)})
 	}
 	return e
 }
 
-// modelScores returns each model's score per label for text.
-func (r *ranker) modelScores(text string) map[string]map[string]float64 {
+// modelScores returns each model's score per label for text, as rank
+// combines them.
+func (u *Understander) modelScores(text string) map[string]map[string]float64 {
+	r := u.r
 	out := map[string]map[string]float64{}
 	for _, p := range r.model.Predict(text) {
 		out[p.Label] = map[string]float64{ModelClassifier: p.Prob}

@@ -55,7 +55,7 @@ type calibration struct {
 // and the built-in generic out-of-scope sentences, as the lowest threshold
 // at which, for each language of the bot:
 //
-//   - the bot (r, trained on all examples) answers at most maxOOSAnswered of
+//   - the bot (rank, as it will serve) answers at most maxOOSAnswered of
 //     the generic out-of-scope sentences of that language, and
 //   - models trained without a fold of the examples (calibrationFolds)
 //     answer the held-out examples wrongly at most maxWrongAnswered of
@@ -69,7 +69,7 @@ type calibration struct {
 // The built-in small talk is never held out. It returns an error when no
 // label has two examples to hold one out, or
 // when training fails; langs[i] is the language of examples[i].
-func calibrate(ctx context.Context, examples []nlu.Example, langs []string, r *ranker, opts nlu.Options) (calibration, error) {
+func calibrate(ctx context.Context, examples []nlu.Example, langs []string, rank func(string) []nlu.Prediction, opts nlu.Options) (calibration, error) {
 	folds := calibrationFolds
 	if len(examples) > maxCrossValidated {
 		folds = 1 // one held-out quarter: big bots have enough examples for it
@@ -115,7 +115,7 @@ func calibrate(ctx context.Context, examples []nlu.Example, langs []string, r *r
 				if cv.resembles(text) {
 					continue
 				}
-				os = append(os, r.rank(text)[0].Prob)
+				os = append(os, rank(text)[0].Prob)
 			}
 			tOOS := acceptShareThreshold(os, maxOOSAnswered)
 			if tOOS > t {

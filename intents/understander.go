@@ -159,7 +159,7 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 
 	u.threshold, u.how = t, "set in configuration"
 	if t == 0 {
-		c, err := calibrate(ctx, examples, langs, r, nopts)
+		c, err := calibrate(ctx, examples, langs, u.rank, nopts)
 		switch {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("intents: calibrate threshold: %w", ctx.Err())
@@ -297,6 +297,10 @@ func trainRanker(ctx context.Context, examples []nlu.Example, opts nlu.Options, 
 	}
 	return r, nil
 }
+
+// rank scores every label of the bot for text, best first (see
+// ranker.rank): the score the decision rule compares with the threshold.
+func (u *Understander) rank(text string) []nlu.Prediction { return u.r.rank(text) }
 
 // rank scores every label for text, best first: intents by the
 // classifier's probability, FAQ entries by the higher of their probability
