@@ -53,7 +53,8 @@ type Options struct {
 // safe for concurrent use.
 type Understander struct {
 	bot         *Bot
-	r           *ranker
+	model       *nlu.Model
+	r           *ranker       // holds model; trainRanker builds the calibration's too
 	training    []nlu.Example // what r was trained on
 	answers     map[string]answer
 	threshold   float64            // for languages not in byLang
@@ -153,7 +154,7 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 	if err != nil {
 		return nil, fmt.Errorf("intents: train classifier: %w", err)
 	}
-	u.r, u.training = r, examples
+	u.model, u.r, u.training = r.model, r, examples
 	log.Info("intents: classifier trained", "labels", len(u.answers), "examples", len(examples),
 		"took", time.Since(start).Round(time.Millisecond))
 
