@@ -124,6 +124,14 @@ func openRuntime(ctx context.Context, cfg *config.Config, log *slog.Logger, now 
 	return rt, nil
 }
 
+// current returns the bot as now trained: after the last hot reload.
+func (rt *runtime) current() *intents.Understander {
+	if rt.reloader != nil {
+		return rt.reloader.Current()
+	}
+	return rt.u
+}
+
 func (rt *runtime) close() error {
 	return rt.store.Close()
 }

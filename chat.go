@@ -18,6 +18,7 @@ import (
 
 func newChatCmd() *cobra.Command {
 	var user string
+	var debug bool
 	cmd := &cobra.Command{
 		Use:   "chat",
 		Short: "Talk to the bot in the terminal (same engine and store as serve)",
@@ -40,14 +41,15 @@ file is locked by one process at a time).`,
 				cfg.Log.Level = "warn"
 			}
 			log := newLogger(cfg, os.Stderr)
-			return chat(cmd.Context(), cfg, log, user, cmd.InOrStdin(), cmd.OutOrStdout(), isTerminal(cmd.InOrStdin()))
+			return chat(cmd.Context(), cfg, log, user, cmd.InOrStdin(), cmd.OutOrStdout(), isTerminal(cmd.InOrStdin()), debug)
 		},
 	}
 	cmd.Flags().StringVar(&user, "user", "local", "customer id of this conversation (a new id starts a new conversation)")
+	cmd.Flags().BoolVar(&debug, "debug", false, "before each reply, print how the bot decided (candidates, scores, threshold, why; as switchboard explain)")
 	return cmd
 }
 
-func chat(ctx context.Context, cfg *config.Config, log *slog.Logger, user string, in io.Reader, out io.Writer, interactive bool) error {
+func chat(ctx context.Context, cfg *config.Config, log *slog.Logger, user string, in io.Reader, out io.Writer, interactive, debug bool) error {
 	rt, err := openRuntime(ctx, cfg, log, time.Now)
 	if err != nil {
 		return err
@@ -65,7 +67,11 @@ func chat(ctx context.Context, cfg *config.Config, log *slog.Logger, user string
 	if interactive {
 		fmt.Fprintf(out, "Talking to %s as %q. Ctrl-D to quit.\n", rt.botFrom, user)
 	}
-	return term.Run(ctx, in, engine, interactive)
+	var h terminal.Handler = engine
+	if debug {
+		h = debugHandler{next: engine, bot: rt.current, out: out}
+	}
+	return term.Run(ctx, in, h, interactive)
 }
 
 // isTerminal reports whether r is an interactive terminal.

@@ -55,6 +55,7 @@ Run "switchboard serve" and open http://localhost:8080 to talk to the sample bot
 		newServeCmd(),
 		newChatCmd(),
 		newCheckCmd(),
+		newExplainCmd(),
 		newEvalCmd(),
 		newTestCmd(),
 		newBenchCmd(),

@@ -39,7 +39,7 @@ func TestChatThroughPipe(t *testing.T) {
 	in := strings.NewReader("what are your opening hours\n\n你们几点开门\n")
 	var out bytes.Buffer
 	log := slog.New(slog.DiscardHandler)
-	if err := chat(context.Background(), cfg, log, "tester", in, &out, false); err != nil {
+	if err := chat(context.Background(), cfg, log, "tester", in, &out, false, false); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -55,7 +55,7 @@ func TestChatThroughPipe(t *testing.T) {
 	// Without a support desk (no Slack), asking for a person gets the
 	// owner's "unavailable" text, not a promise that someone will answer.
 	out.Reset()
-	if err := chat(context.Background(), cfg, log, "tester2", strings.NewReader("I want to talk to a person\n"), &out, false); err != nil {
+	if err := chat(context.Background(), cfg, log, "tester2", strings.NewReader("I want to talk to a person\n"), &out, false, false); err != nil {
 		t.Fatal(err)
 	}
 	if got := out.String(); !strings.Contains(got, "help@example-shop.com") || strings.Contains(got, "passing you") {
@@ -64,7 +64,7 @@ func TestChatThroughPipe(t *testing.T) {
 	// The conversation is remembered: a second chat on the same store and
 	// user continues it (same engine and store as serve).
 	out.Reset()
-	if err := chat(context.Background(), cfg, log, "tester", strings.NewReader("thanks\n"), &out, false); err != nil {
+	if err := chat(context.Background(), cfg, log, "tester", strings.NewReader("thanks\n"), &out, false, false); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "bot> ") {
@@ -232,7 +232,7 @@ func TestBackupAndCompactCommands(t *testing.T) {
 	}
 	cfg := testConfig(t)
 	cfg.Store.Path = db
-	if err := chat(context.Background(), cfg, slog.New(slog.DiscardHandler), "u", strings.NewReader("hello\n"), io.Discard, false); err != nil {
+	if err := chat(context.Background(), cfg, slog.New(slog.DiscardHandler), "u", strings.NewReader("hello\n"), io.Discard, false, false); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := run("backup", "--out", filepath.Join(dir, "b.db")); err != nil || !strings.Contains(out, "backup: wrote") {

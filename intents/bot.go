@@ -39,6 +39,9 @@ type Bot struct {
 	Entities map[string]*Entity
 	// Flows in file order, then in the order written.
 	Flows []Flow
+	// NoSmallTalk is settings.small_talk: off: no built-in small talk (see
+	// SmallTalkPrefix).
+	NoSmallTalk bool
 	// Messages are the top-level responses: texts for moments the bot
 	// speaks on its own (see the Msg constants); keys not given use
 	// built-in English and Chinese texts.

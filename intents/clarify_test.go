@@ -44,7 +44,7 @@ func newClarifyBot(t *testing.T, threshold float64) *Understander {
 // gets its answer.
 func TestClarifyingQuestion(t *testing.T) {
 	u := newClarifyBot(t, 0.2)
-	ranked := u.rank("blue shoes")
+	ranked := u.r.rank("blue shoes")
 	if ranked[0].Prob-ranked[1].Prob > AmbiguityMargin {
 		t.Fatalf("test premise: %q is not ambiguous: %+v", "blue shoes", ranked[:2])
 	}
@@ -74,12 +74,12 @@ func TestClarifyingQuestion(t *testing.T) {
 func TestFAQBySimilarity(t *testing.T) {
 	u := newClarifyBot(t, 0.5)
 	var warranty float64
-	for _, p := range u.rank("how long is the warranty") {
+	for _, p := range u.r.rank("how long is the warranty") {
 		if p.Label == "faq:warranty" {
 			warranty = p.Prob
 		}
 	}
-	probs := u.model.Predict("how long is the warranty")
+	probs := u.r.model.Predict("how long is the warranty")
 	var raw float64
 	for _, p := range probs {
 		if p.Label == "faq:warranty" {
@@ -93,7 +93,7 @@ func TestFAQBySimilarity(t *testing.T) {
 		t.Fatalf("decision = %+v", d)
 	}
 	// Function words alone do not make an FAQ match.
-	for _, p := range u.rank("how long is the flight to lima") {
+	for _, p := range u.r.rank("how long is the flight to lima") {
 		if p.Label == "faq:warranty" && p.Prob >= FAQMinCosine {
 			t.Fatalf("unrelated question scored %.2f for the FAQ", p.Prob)
 		}

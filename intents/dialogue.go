@@ -99,14 +99,19 @@ func (t *turn) resetFlow() {
 
 // answer classifies the message and answers it outside a flow.
 func (t *turn) answer() error {
-	label, prob, runnerUp := t.u.classify(t.in.Text)
-	if label != "" && runnerUp != "" {
-		if asked, err := t.clarify(label, runnerUp, prob); asked || err != nil {
+	if t.u.isNeverMind(t.in.Text) {
+		t.recognised(SmallTalkPrefix+SmallTalkNeverMind, 1)
+		return t.say(t.u.smallTalkReply(SmallTalkNeverMind), nil)
+	}
+	v := t.u.decide(t.in.Text, t.lang)
+	if v.Act == ActClarify {
+		if asked, err := t.clarify(v.Label, v.RunnerUp, v.Score); asked || err != nil {
 			return err
 		}
 	}
-	if label == "" {
-		t.u.log.Debug("intents: fallback", "best", label, "confidence", prob, "language", t.lang)
+	label, prob := v.Label, v.Score
+	if v.Act == ActFallback || prob < v.Threshold {
+		t.u.log.Debug("intents: fallback", "best", label, "confidence", prob, "threshold", v.Threshold, "language", t.lang)
 		t.st.Fallbacks++
 		t.d.Fallback = true
 		if err := t.say(t.u.bot.Fallback, nil); err != nil {
@@ -248,7 +253,7 @@ func (t *turn) continueFlow(f *Flow) error {
 		if t.correct(f, s) {
 			return t.updated(s)
 		}
-		if done, err := t.interrupt(f, s, max(t.u.threshold, interruptMin)); done || err != nil {
+		if done, err := t.interrupt(f, s); done || err != nil {
 			return err
 		}
 		return t.fill(f, s, strings.TrimSpace(text))
@@ -263,7 +268,7 @@ func (t *turn) continueFlow(f *Flow) error {
 	if t.correct(f, s) {
 		return t.updated(s)
 	}
-	if done, err := t.interrupt(f, s, max(t.u.threshold, interruptMin)); done || err != nil {
+	if done, err := t.interrupt(f, s); done || err != nil {
 		return err
 	}
 	return t.failed(f, s)
@@ -299,10 +304,12 @@ func (t *turn) correct(f *Flow, pending *Slot) bool {
 // interrupt answers a question asked in the middle of f (an FAQ, another
 // intent) and asks for the pending slot again; an intent that starts
 // another flow switches to it. It reports whether the message was such an
-// interruption.
-func (t *turn) interrupt(f *Flow, pending *Slot, minProb float64) (bool, error) {
-	label, prob, _ := t.u.classify(t.in.Text)
-	if label == "" || prob < minProb {
+// interruption: its best candidate scores at least the threshold and
+// interruptMin.
+func (t *turn) interrupt(f *Flow, pending *Slot) (bool, error) {
+	v := t.u.decide(t.in.Text, t.lang)
+	label, prob := v.Label, v.Score
+	if label == "" || prob < max(v.Threshold, interruptMin) {
 		return false, nil
 	}
 	if other := t.u.bot.flowFor(label); other != nil {

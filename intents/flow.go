@@ -153,7 +153,8 @@ const (
 )
 
 var messageKeys = []string{MsgCancelled, MsgFlowGone, MsgSlotUpdated, MsgActionError, MsgTooManyAttempts,
-	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify, MsgMedia}
+	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify, MsgMedia,
+	SmallTalkIdentity, SmallTalkAcknowledge, SmallTalkGreeting, SmallTalkGoodbye, SmallTalkThanks, SmallTalkNeverMind}
 
 // defaultMessages are used for keys the bot does not define.
 var defaultMessages = map[string]map[string]string{

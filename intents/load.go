@@ -149,7 +149,7 @@ func (l *loader) parseFile(file string, data []byte) {
 // Keys allowed in each kind of mapping.
 var (
 	topKeys      = []string{"settings", "intents", "faq", "fallback", "handoff", "entities", "flows", "responses"}
-	settingsKeys = []string{"default_language", "session_timeout", "time_zone", "date_order"}
+	settingsKeys = []string{"default_language", "session_timeout", "time_zone", "date_order", "small_talk"}
 	intentKeys   = []string{"name", "examples", "responses", "quick_replies", "handoff"}
 	faqKeys      = []string{"id", "questions", "answer", "quick_replies"}
 )

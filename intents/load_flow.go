@@ -56,6 +56,15 @@ func (p *fileParser) setting(key string, n *yaml.Node, s string) {
 			return
 		}
 		b.DayFirst = s == "dmy"
+	case "small_talk":
+		switch strings.ToLower(s) {
+		case "on", "true", "yes":
+			b.NoSmallTalk = false
+		case "off", "false", "no":
+			b.NoSmallTalk = true
+		default:
+			p.errorf(n, "settings.small_talk %q: want on (built-in small talk: bot identity, ok/thanks, greetings, goodbyes, never mind) or off", s)
+		}
 	}
 }
 

@@ -20,7 +20,7 @@ func TestLoadSample(t *testing.T) {
 	if w := bot.Warnings(); len(w) != 0 {
 		t.Errorf("sample bot has warnings: %v", w)
 	}
-	if got, want := bot.Files(), []string{"faq.yaml", "flows.yaml", "shop.yaml"}; !slices.Equal(got, want) {
+	if got, want := bot.Files(), []string{"faq.yaml", "flows.yaml", "shop.yaml", "support.yaml"}; !slices.Equal(got, want) {
 		t.Errorf("Files() = %v, want %v", got, want)
 	}
 	if bot.DefaultLanguage != "en" {
@@ -30,7 +30,8 @@ func TestLoadSample(t *testing.T) {
 		t.Errorf("Languages() = %v, want %v", got, want)
 	}
 	wantIntents := []string{"greeting", "opening_hours", "order_status", "returns_policy", "return_request", "change_address",
-		"talk_to_human", "thanks", "goodbye"}
+		"talk_to_human", "thanks", "goodbye", "cancel_order", "damaged_or_wrong_item", "not_received", "change_size_colour",
+		"talk_to_manager", "data_deletion"}
 	var names []string
 	for _, in := range bot.Intents {
 		names = append(names, in.Name)
@@ -47,7 +48,7 @@ func TestLoadSample(t *testing.T) {
 	for _, f := range bot.FAQs {
 		ids = append(ids, f.ID)
 	}
-	if want := []string{"shipping_costs", "delivery_time", "payment_methods"}; !slices.Equal(ids, want) {
+	if want := []string{"shipping_costs", "delivery_time", "payment_methods", "refund_timing", "gift_cards", "invoices", "physical_store"}; !slices.Equal(ids, want) {
 		t.Errorf("faq ids = %v, want %v", ids, want)
 	}
 	human := bot.Intents[slices.Index(names, "talk_to_human")]
@@ -256,7 +257,7 @@ func TestLoadDirNamesOSPaths(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadDir(.): %v", err)
 	}
-	if got := bot.Files(); !slices.Equal(got, []string{"faq.yaml", "flows.yaml", "shop.yaml"}) {
+	if got := bot.Files(); !slices.Equal(got, []string{"faq.yaml", "flows.yaml", "shop.yaml", "support.yaml"}) {
 		t.Errorf("LoadDir(.) files = %v", got)
 	}
 }

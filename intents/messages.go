@@ -20,7 +20,7 @@ var (
 // cancel and retry words.
 func (u *Understander) initMessages() {
 	u.defaults = map[string]Localized{}
-	for key, langs := range defaultMessages {
+	for key, langs := range joinMaps(defaultMessages, smallTalkReplies) {
 		l := Localized{}
 		for lang, src := range langs {
 			t, err := ParseTemplate(src)
@@ -53,6 +53,17 @@ func (u *Understander) initMessages() {
 			}
 		}
 	}
+}
+
+func joinMaps[V any](a, b map[string]V) map[string]V {
+	m := make(map[string]V, len(a)+len(b))
+	for k, v := range a {
+		m[k] = v
+	}
+	for k, v := range b {
+		m[k] = v
+	}
+	return m
 }
 
 // messageText renders the bot's (or the built-in) text for key in lang.

@@ -34,9 +34,10 @@ type Options struct {
 	// function of the seed, the message text and the conversation's turn and
 	// fallback counts, so tests are deterministic.
 	Seed int64
-	// ConfidenceThreshold is the top probability below which a message is
-	// not understood (fallback). 0 calibrates it from the bot's own examples
-	// (see nlu.Calibrate). It must be in [0, 1).
+	// ConfidenceThreshold is the score below which a message is not
+	// understood (fallback), for every language. 0 calibrates one per
+	// language from the bot's own examples and a built-in set of generic
+	// out-of-scope sentences (see calibrate). It must be in [0, 1).
 	ConfidenceThreshold float64
 	// DefaultLanguage overrides the bot's settings.default_language; "" and
 	// "auto" keep the bot's.
@@ -53,9 +54,12 @@ type Options struct {
 type Understander struct {
 	bot         *Bot
 	model       *nlu.Model
+	r           *ranker       // holds model; trainRanker builds the calibration's too
+	training    []nlu.Example // what r was trained on
 	answers     map[string]answer
-	threshold   float64
-	how         string // how the threshold was picked
+	threshold   float64            // for languages not in byLang
+	byLang      map[string]float64 // calibrated per language
+	how         string             // how the threshold was picked
 	defaultLang string
 	seed        int64
 	log         *slog.Logger
@@ -64,6 +68,7 @@ type Understander struct {
 	client      *http.Client
 	cancelWords map[string]bool
 	retryWords  map[string]bool
+	neverMind   map[string]bool // nil without small talk
 }
 
 // answer is what the bot says for one classifier label.
@@ -113,12 +118,16 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 		u.defaultLang = d
 	}
 	var examples []nlu.Example
+	var langs []string // of each example
 	add := func(label string, phrases map[string][]string) {
 		for _, lang := range sortedKeys(phrases) { // a fixed order keeps training deterministic
 			ps := phrases[lang]
-			u.examples[lang] += len(ps)
+			if !isSmallTalk(label) {
+				u.examples[lang] += len(ps)
+			}
 			for _, p := range ps {
 				examples = append(examples, nlu.Example{Text: p, Label: label})
+				langs = append(langs, lang)
 			}
 		}
 	}
@@ -134,38 +143,41 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 		u.answers[f.Label()] = answer{f.Answer, f.QuickReplies, false}
 		add(f.Label(), f.Questions)
 	}
-	// FAQ questions are kept for nearest-example similarity: an FAQ entry
-	// scores the higher of its classifier probability and the cosine of
-	// its most similar question (see rank).
-	nopts := nlu.Options{Seed: opts.Seed, Logger: log,
-		KeepExamples: func(label string) bool { return strings.HasPrefix(label, faqPrefix) }}
+	owned := len(u.answers)
+	if owned < 2 {
+		return nil, fmt.Errorf("intents: train classifier: %w (the bot's intents and FAQ entries), got %d", nlu.ErrTooFewLabels, owned)
+	}
+	u.addSmallTalk(add)
+	nopts := nlu.Options{Seed: opts.Seed, Logger: log}
 	start := time.Now()
-	model, err := nlu.Train(ctx, examples, nopts)
+	r, err := trainRanker(ctx, examples, nopts, false)
 	if err != nil {
 		return nil, fmt.Errorf("intents: train classifier: %w", err)
 	}
-	u.model = model
+	u.model, u.r, u.training = r.model, r, examples
 	log.Info("intents: classifier trained", "labels", len(u.answers), "examples", len(examples),
 		"took", time.Since(start).Round(time.Millisecond))
 
 	u.threshold, u.how = t, "set in configuration"
 	if t == 0 {
-		th, report, err := nlu.Calibrate(ctx, examples, nopts)
+		c, err := calibrate(ctx, examples, langs, u.rank, nopts)
 		switch {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("intents: calibrate threshold: %w", ctx.Err())
 		case err != nil:
-			u.threshold = 1.5 / float64(len(u.answers))
+			u.threshold = 1.5 / float64(owned)
 			u.how = fmt.Sprintf("1.5/labels, calibration impossible: %v", err)
 		default:
-			u.threshold, u.how = th, "calibrated; "+report
+			u.threshold, u.byLang, u.how = c.threshold, c.byLang, "calibrated; "+c.report
 		}
 	}
-	log.Info("intents: confidence threshold", "threshold", u.threshold, "how", u.how)
+	log.Info("intents: confidence threshold", "threshold", u.threshold, "by_language", u.byLang, "how", u.how)
 	return u, nil
 }
 
-// Threshold returns the confidence below which a message gets the fallback.
+// Threshold returns the confidence below which a message gets the fallback:
+// the configured one, or the highest of the calibrated per-language ones
+// (used for languages the bot has no examples in).
 func (u *Understander) Threshold() float64 { return u.threshold }
 
 // Report describes the trained bot in a few lines, for `switchboard check`
@@ -184,8 +196,13 @@ func (u *Understander) Report() string {
 // Understand decides the answer to one message. Outside a flow it
 // classifies in.Text:
 //
-//   - top probability below Threshold (or no text): the fallback response,
-//     Fallback true, State.Fallbacks incremented, Intent empty;
+//   - the decision rule (see decide and Explain) falls back (or no text):
+//     the fallback response, Fallback true, State.Fallbacks incremented,
+//     Intent empty;
+//   - it clarifies: the clarify message with one phrase of each candidate
+//     as quick replies, Intent empty, not a fallback;
+//   - built-in small talk: its reply, Intent "smalltalk:<kind>", not a
+//     fallback;
 //   - otherwise the intent's response or the FAQ's answer, Intent set to the
 //     intent name or "faq:<id>", State.Fallbacks reset, State.LastIntent set;
 //     an intent with handoff: true also sets Handoff and HandoffReason
@@ -252,19 +269,53 @@ const FAQMinCosine = 0.5
 // bot to ask which one the customer meant instead of guessing.
 const AmbiguityMargin = 0.15
 
+// ranker scores every label of a bot for a text: the models trained on one
+// set of examples. New builds one from all of the bot's examples; the
+// threshold calibration builds another from part of them. It is
+// immutable and safe for concurrent use.
+type ranker struct {
+	model *nlu.Model
+	faqs  int // number of FAQ labels
+}
+
+// trainRanker trains the models of a ranker on examples. keepAll keeps
+// every example for nlu.Model.Nearest (the calibration's use), not only
+// the FAQ questions.
+func trainRanker(ctx context.Context, examples []nlu.Example, opts nlu.Options, keepAll bool) (*ranker, error) {
+	// FAQ questions are kept for nearest-example similarity: an FAQ entry
+	// scores the higher of its classifier probability and the cosine of
+	// its most similar question (see rank).
+	opts.KeepExamples = func(label string) bool { return keepAll || strings.HasPrefix(label, faqPrefix) }
+	model, err := nlu.Train(ctx, examples, opts)
+	if err != nil {
+		return nil, err
+	}
+	r := &ranker{model: model}
+	for _, l := range model.Labels() {
+		if strings.HasPrefix(l, faqPrefix) {
+			r.faqs++
+		}
+	}
+	return r, nil
+}
+
+// rank scores every label of the bot for text, best first (see
+// ranker.rank): the score the decision rule compares with the threshold.
+func (u *Understander) rank(text string) []nlu.Prediction { return u.r.rank(text) }
+
 // rank scores every label for text, best first: intents by the
 // classifier's probability, FAQ entries by the higher of their probability
 // and the cosine similarity of their most similar question when that is at
 // least FAQMinCosine (measured on
 // CLINC150 and BANKING77 held-out data: FAQ recall up sharply for a small
 // loss of intent accuracy; see intents/nlu's Nearest).
-func (u *Understander) rank(text string) []nlu.Prediction {
-	preds := u.model.Predict(text)
-	if len(u.bot.FAQs) == 0 {
+func (r *ranker) rank(text string) []nlu.Prediction {
+	preds := r.model.Predict(text)
+	if r.faqs == 0 {
 		return preds
 	}
 	best := map[string]float64{}
-	for _, n := range u.model.Nearest(text, len(u.bot.FAQs)) {
+	for _, n := range r.model.Nearest(text, r.faqs) {
 		if n.Cosine >= FAQMinCosine && n.Cosine > best[n.Label] {
 			best[n.Label] = n.Cosine
 		}
@@ -276,24 +327,6 @@ func (u *Understander) rank(text string) []nlu.Prediction {
 	}
 	sort.SliceStable(preds, func(i, j int) bool { return preds[i].Prob > preds[j].Prob })
 	return preds
-}
-
-// classify returns the best label for text and its score, or "" when it is
-// below the threshold. ambiguous is set, with the runner-up, when the two
-// best are both above the threshold and within AmbiguityMargin.
-func (u *Understander) classify(text string) (label string, score float64, runnerUp string) {
-	if strings.TrimSpace(text) == "" {
-		return "", 0, ""
-	}
-	ranked := u.rank(text)
-	top := ranked[0]
-	if top.Prob < u.threshold {
-		return "", top.Prob, ""
-	}
-	if nlu.Ambiguous(ranked, u.threshold, AmbiguityMargin) {
-		runnerUp = ranked[1].Label
-	}
-	return top.Label, top.Prob, runnerUp
 }
 
 // HandoffReply renders the bot's handoff message (top-level handoff:) for the
@@ -373,7 +406,9 @@ var _ core.Notices = (*Understander)(nil)
 // the default language), to name the label to the customer; "" if none.
 func (u *Understander) examplePhrase(label, lang string) string {
 	var phrases map[string][]string
-	if strings.HasPrefix(label, faqPrefix) {
+	if isSmallTalk(label) {
+		phrases = smallTalkExamples[strings.TrimPrefix(label, SmallTalkPrefix)]
+	} else if strings.HasPrefix(label, faqPrefix) {
 		for _, f := range u.bot.FAQs {
 			if f.Label() == label {
 				phrases = f.Questions

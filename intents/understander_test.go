@@ -178,7 +178,7 @@ func TestNewOptions(t *testing.T) {
 	if u.Threshold() != 0.5 {
 		t.Errorf("Threshold = %v, want 0.5", u.Threshold())
 	}
-	for _, want := range []string{"intents: 9, faq entries: 3", "en 145, zh 142", "default language: zh", "flows: 3, entity types: 11, session timeout: 30m0s, time zone: Europe/Berlin",
+	for _, want := range []string{"intents: 15, faq entries: 7", "en 272, zh 265", "default language: zh", "flows: 3, entity types: 11, session timeout: 30m0s, time zone: Europe/Berlin",
 		"0.500 (set in configuration)"} {
 		if !strings.Contains(u.Report(), want) {
 			t.Errorf("Report %q lacks %q", u.Report(), want)

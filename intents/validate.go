@@ -243,6 +243,9 @@ func (l *loader) result() (*Bot, error) {
 }
 
 func describeLabel(label string) string {
+	if kind, ok := strings.CutPrefix(label, SmallTalkPrefix); ok {
+		return fmt.Sprintf("the built-in small talk %q", kind)
+	}
 	if id, ok := strings.CutPrefix(label, faqPrefix); ok {
 		return fmt.Sprintf("faq %q", id)
 	}
