@@ -115,6 +115,10 @@ func TestBadInput(t *testing.T) {
 		{"bad aes key", "wechat:\n  encoding_aes_key: short\n", nil, "wechat.encoding_aes_key"},
 		{"bad api url", "slack:\n  api_url: localhost:1234\n", nil, "slack.api_url: must be an http(s) URL"},
 		{"nats not yet", "store:\n  backend: nats\n", nil, "store.backend"},
+		{"relative public url", "server:\n  public_url: bot.example.com\n", nil, "server.public_url: must be an absolute http(s) URL"},
+		{"negative idle warning", "handoff:\n  idle_warning: -5m\n", nil, "handoff.idle_warning: must not be negative"},
+		{"negative edit window", "handoff:\n  edit_window: -1m\n", nil, "handoff.edit_window: must not be negative"},
+		{"blank note prefix", "handoff:\n  note_prefix: \"  \"\n", nil, "handoff.note_prefix: must not be only spaces"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
