@@ -140,7 +140,8 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 	}
 	// The Understander sees what the customer wrote; the Note (e.g. "[photo]")
 	// only goes into the transcript and to agents.
-	in := Input{Key: m.Key, Text: m.Text, UserName: m.UserName, Language: m.Language, State: state.Clone(), Now: now}
+	in := Input{Key: m.Key, Text: m.Text, UserName: m.UserName, Language: m.Language, Command: m.Command,
+		State: state.Clone(), Now: now}
 	if in.UserName == "" {
 		in.UserName = state.UserName
 	}

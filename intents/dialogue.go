@@ -80,6 +80,9 @@ func (t *turn) run() error {
 		t.st.Slots, t.st.Fallbacks, t.st.LastIntent = nil, 0, ""
 		t.resetFlow()
 	}
+	if t.in.Command != "" {
+		return t.command(t.in.Command)
+	}
 	if t.st.Flow != "" {
 		if f := t.u.bot.flow(t.st.Flow); f != nil {
 			return t.continueFlow(f)
@@ -99,6 +102,11 @@ func (t *turn) resetFlow() {
 
 // answer classifies the message and answers it outside a flow.
 func (t *turn) answer() error {
+	if strings.TrimSpace(t.in.Text) == "" {
+		// A sticker, photo or voice note alone: nothing was misunderstood,
+		// so it is no fallback and never leads to a handoff.
+		return t.sayMessage(MsgNoText, nil)
+	}
 	label, prob, runnerUp := t.u.classify(t.in.Text)
 	if label != "" && runnerUp != "" {
 		if asked, err := t.clarify(label, runnerUp, prob); asked || err != nil {
