@@ -28,7 +28,7 @@ type platforms struct {
 
 // wirePlatforms builds every enabled adapter. Adding a platform means one
 // block here, one config section and one README row.
-func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, log *slog.Logger, mux *http.ServeMux) (*platforms, error) {
+func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, sug discord.Suggester, log *slog.Logger, mux *http.ServeMux) (*platforms, error) {
 	p := &platforms{runners: map[string]func(context.Context) error{}}
 	if cfg.Web.Enabled {
 		a := web.New(web.Config{}, eng, st, log.With("platform", web.Platform))
@@ -57,7 +57,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 		p.runners["telegram polling"] = a.Run
 	}
 	if cfg.Discord.Enabled {
-		a, err := newDiscord(ctx, cfg, eng, log)
+		a, err := newDiscord(ctx, cfg, eng, log, discord.WithSuggester(sug))
 		if err != nil {
 			return nil, err
 		}
@@ -89,10 +89,10 @@ func newTelegram(ctx context.Context, cfg *config.Config, h telegram.Handler, lo
 }
 
 // newDiscord builds the Discord adapter; h may be nil for CLI commands.
-func newDiscord(ctx context.Context, cfg *config.Config, h discord.Handler, log *slog.Logger) (*discord.Adapter, error) {
+func newDiscord(ctx context.Context, cfg *config.Config, h discord.Handler, log *slog.Logger, opts ...discord.Option) (*discord.Adapter, error) {
 	c := cfg.Discord
 	a, err := discord.New(ctx, discord.Config{Token: c.Token, PublicKey: c.PublicKey, ApplicationID: c.ApplicationID,
-		APIURL: c.APIURL, Channels: c.Channels, GuildID: c.GuildID}, h, log)
+		APIURL: c.APIURL, Channels: c.Channels, GuildID: c.GuildID}, h, log, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
@@ -125,4 +125,13 @@ func validatePlatforms(cfg *config.Config) error {
 			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}.Validate())
 	}
 	return errors.Join(errs...)
+}
+
+// suggester is what Discord's autocomplete asks: the hot-reloading bot
+// when there is one, else the bot trained at start-up.
+func suggester(rt *runtime) discord.Suggester {
+	if rt.reloader != nil {
+		return rt.reloader
+	}
+	return rt.u
 }

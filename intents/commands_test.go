@@ -149,3 +149,26 @@ func TestNoTextIsNoFallback(t *testing.T) {
 		st = d.State
 	}
 }
+
+func TestSuggest(t *testing.T) {
+	u := sampleUnderstander(t, Options{})
+	got := u.Suggest("opening", "en", 5)
+	if len(got) == 0 || len(got) > 5 || !strings.Contains(strings.ToLower(got[0]), "opening") {
+		t.Errorf("Suggest(opening) = %q", got)
+	}
+	if got := u.Suggest("运费", "", 3); len(got) == 0 || !strings.Contains(got[0], "运费") {
+		t.Errorf("Suggest(运费) = %q", got)
+	}
+	all := u.Suggest("", "en", 100)
+	if len(all) < 5 {
+		t.Errorf("Suggest(\"\") = %q", all)
+	}
+	for _, s := range all {
+		if s == u.phrases("talk_to_human", "en")[0] {
+			t.Errorf("handoff intent proposed: %q", s)
+		}
+	}
+	if got := u.Suggest("x", "en", 0); got != nil {
+		t.Errorf("n=0 gave %q", got)
+	}
+}

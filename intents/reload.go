@@ -65,6 +65,9 @@ func (r *Reloader) Understand(ctx context.Context, in core.Input) (core.Decision
 	return r.cur.Load().Understand(ctx, in)
 }
 
+// Suggest asks the current version; see Understander.Suggest.
+func (r *Reloader) Suggest(text, lang string, n int) []string { return r.Current().Suggest(text, lang, n) }
+
 // Notice implements core.Notices with the current version.
 func (r *Reloader) Notice(kind string, in core.Input) (core.ReplyText, bool) {
 	return r.cur.Load().Notice(kind, in)
