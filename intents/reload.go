@@ -66,7 +66,9 @@ func (r *Reloader) Understand(ctx context.Context, in core.Input) (core.Decision
 }
 
 // Suggest asks the current version; see Understander.Suggest.
-func (r *Reloader) Suggest(text, lang string, n int) []string { return r.Current().Suggest(text, lang, n) }
+func (r *Reloader) Suggest(text, lang string, n int) []string {
+	return r.Current().Suggest(text, lang, n)
+}
 
 // Notice implements core.Notices with the current version.
 func (r *Reloader) Notice(kind string, in core.Input) (core.ReplyText, bool) {
