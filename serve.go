@@ -76,7 +76,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	engine := rt.engine(metrics, notify)
 
 	mux := http.NewServeMux()
-	plats, err := wirePlatforms(ctx, cfg, engine, rt.store, suggester(rt), log, mux)
+	plats, err := wirePlatforms(ctx, cfg, engine, rt.store, commandsOf(rt), log, mux)
 	if err != nil {
 		return err
 	}

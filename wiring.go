@@ -28,7 +28,7 @@ type platforms struct {
 
 // wirePlatforms builds every enabled adapter. Adding a platform means one
 // block here, one config section and one README row.
-func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, sug discord.Suggester, log *slog.Logger, mux *http.ServeMux) (*platforms, error) {
+func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, cmds botCommands, log *slog.Logger, mux *http.ServeMux) (*platforms, error) {
 	p := &platforms{runners: map[string]func(context.Context) error{}}
 	if cfg.Web.Enabled {
 		a := web.New(web.Config{}, eng, st, log.With("platform", web.Platform))
@@ -57,7 +57,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 		p.runners["telegram polling"] = a.Run
 	}
 	if cfg.Discord.Enabled {
-		a, err := newDiscord(ctx, cfg, eng, log, discord.WithSuggester(sug))
+		a, err := newDiscord(ctx, cfg, eng, log, discord.WithSuggester(cmds))
 		if err != nil {
 			return nil, err
 		}
@@ -68,7 +68,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 	if cfg.WeChat.Enabled {
 		c := cfg.WeChat
 		a, err := wechat.New(wechat.Config{AppID: c.AppID, AppSecret: c.AppSecret, Token: c.Token,
-			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}, eng, st, log)
+			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}, eng, st, log, wechat.WithCommands(cmds.IsCommand))
 		if err != nil {
 			return nil, fmt.Errorf("wechat: %w", err)
 		}
@@ -127,9 +127,17 @@ func validatePlatforms(cfg *config.Config) error {
 	return errors.Join(errs...)
 }
 
-// suggester is what Discord's autocomplete asks: the hot-reloading bot
-// when there is one, else the bot trained at start-up.
-func suggester(rt *runtime) discord.Suggester {
+// botCommands is what adapters ask the bot outside a conversation:
+// Discord's autocomplete suggestions and whether a WeChat menu key is a
+// command.
+type botCommands interface {
+	discord.Suggester
+	IsCommand(name string) bool
+}
+
+// commandsOf is the hot-reloading bot when there is one, else the bot
+// trained at start-up.
+func commandsOf(rt *runtime) botCommands {
 	if rt.reloader != nil {
 		return rt.reloader
 	}

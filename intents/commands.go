@@ -193,3 +193,14 @@ func (u *Understander) phrases(label, lang string) []string {
 	}
 	return phrases[u.defaultLang]
 }
+
+// IsCommand reports whether name is a command the bot answers: start, help,
+// an intent's name or an FAQ id (compared as in commandLabel). WeChat menu
+// buttons use it to tell bot commands from other menu keys.
+func (u *Understander) IsCommand(name string) bool {
+	switch strings.ToLower(strings.TrimPrefix(name, "/")) {
+	case CommandStart, CommandHelp:
+		return true
+	}
+	return u.commandLabel(strings.TrimPrefix(name, "/")) != ""
+}
