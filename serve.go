@@ -93,6 +93,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable", "error": err.Error()})
 			return
 		}
+		if err := plats.healthErr(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "platform unavailable", "error": err.Error()})
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "bot": rt.botFrom})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))

@@ -24,12 +24,15 @@ type platforms struct {
 	senders []core.Sender
 	runners map[string]func(context.Context) error
 	closers []func()
+	// health are the adapters' own readiness checks (Slack: the app was
+	// uninstalled or its token revoked), by platform; /readyz reports them.
+	health map[string]func() error
 }
 
 // wirePlatforms builds every enabled adapter. Adding a platform means one
 // block here, one config section and one README row.
 func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, cmds botCommands, log *slog.Logger, mux *http.ServeMux) (*platforms, error) {
-	p := &platforms{runners: map[string]func(context.Context) error{}}
+	p := &platforms{runners: map[string]func(context.Context) error{}, health: map[string]func() error{}}
 	if cfg.Web.Enabled {
 		a := web.New(web.Config{}, eng, st, log.With("platform", web.Platform))
 		a.Register(mux)
@@ -46,6 +49,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 		a.Register(mux)
 		p.senders = append(p.senders, a)
 		p.runners["slack socket mode"] = a.Run
+		p.health[slack.Platform] = a.Health
 	}
 	if cfg.Telegram.Enabled {
 		a, err := newTelegram(ctx, cfg, eng, log)
@@ -142,4 +146,15 @@ func commandsOf(rt *runtime) botCommands {
 		return rt.reloader
 	}
 	return rt.u
+}
+
+// healthErr joins the adapters' health errors, nil when all are well.
+func (p *platforms) healthErr() error {
+	var errs []error
+	for name, check := range p.health {
+		if err := check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
