@@ -10,12 +10,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// msgTabIndent replaces yaml.v3's "found character that cannot start any
-// token" when the character is a tab in a line's indentation.
 // maxSyntaxSearch is how many lines below yaml.v3's line syntaxProblem
 // looks for the offending token.
 const maxSyntaxSearch = 2000
 
+// msgTabIndent replaces yaml.v3's "found character that cannot start any
+// token" when the character is a tab in a line's indentation.
 const msgTabIndent = "tabs are not allowed for indentation; indent with spaces"
 
 // syntaxProblem turns a yaml.v3 syntax error of data into a line and a
