@@ -33,6 +33,14 @@ func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	return cfg, nil
 }
 
+// warnUnknownEnv logs a warning for each SWITCHBOARD_* variable that names
+// no configuration key (a typo is otherwise silently ignored).
+func warnUnknownEnv(log *slog.Logger) {
+	for _, w := range config.UnknownEnv(os.Environ()) {
+		log.Warn("environment: " + w)
+	}
+}
+
 func orDefaults(file string) string {
 	if file == "" {
 		return "built-in defaults"

@@ -40,6 +40,7 @@ flight, lets the outbox finish its sends, and closes the database.`,
 				return err
 			}
 			log := newLogger(cfg, os.Stderr)
+			warnUnknownEnv(log)
 			return serve(cmd.Context(), cfg, log, nil)
 		},
 	}
