@@ -30,6 +30,8 @@ func TestParseEventKinds(t *testing.T) {
 		{file: "event_thread_broadcast.json", route: routeAgent},
 		{file: "event_other_app_bot.json", route: routeIgnore, why: "message subtype bot_message"},
 		{file: "event_other_app_bot_user.json", route: routeIgnore, why: "message from a bot"},
+		// Another app posting as a user: bot_profile without bot_id.
+		{file: "event_other_app_profile_only.json", route: routeIgnore, why: "message from a bot"},
 		// The message copy of event_app_mention.json: the same dedupe key
 		// slack:msg:<channel>:<ts>, so the mention is answered once.
 		{file: "event_mention_message_copy.json", route: routeCustomer, want: core.Message{Key: key("C07GENERAL"),

@@ -123,6 +123,14 @@ func parseRequest(body []byte) (request, error) {
 				r.msg.files = append(r.msg.files, fileName(f.Name, f.Title))
 			}
 		}
+		if e.Message != nil && e.Message.BotProfile != nil && r.msg.botID == "" {
+			// Another app posting with a user token: bot_profile and
+			// app_id, no bot_id. Still a bot, never a customer.
+			r.msg.botID = e.Message.BotProfile.ID
+			if r.msg.botID == "" {
+				r.msg.botID = "app"
+			}
+		}
 		if e.Root != nil && r.msg.parentUser == "" {
 			// thread_broadcast carries the thread's root instead of
 			// parent_user_id.
