@@ -80,17 +80,26 @@ func chat(ctx context.Context, cfg *config.Config, log *slog.Logger, user string
 		return fmt.Errorf("chat: switch the terminal to raw mode: %w", err)
 	}
 	defer func() { _ = term.Restore(fd, old) }()
-	return chatEditor(ctx, cfg, log, user, struct {
+	rw := struct {
 		io.Reader
 		io.Writer
-	}{in, out})
+	}{in, out}
+	return chatEditor(ctx, cfg, log, user, rw, func(ed *term.Terminal) {
+		if w, h, err := term.GetSize(fd); err == nil {
+			_ = ed.SetSize(w, h) // long lines wrap at the terminal's width
+		}
+	})
 }
 
 // chatEditor runs the conversation through a line editor on rw (a terminal
-// in raw mode). Replies are written through the editor, which keeps the
-// prompt and the line being typed below them.
-func chatEditor(ctx context.Context, cfg *config.Config, log *slog.Logger, user string, rw io.ReadWriter) error {
+// in raw mode), after setup (e.g. the terminal's size). Replies are written
+// through the editor, which keeps the prompt and the line being typed below
+// them.
+func chatEditor(ctx context.Context, cfg *config.Config, log *slog.Logger, user string, rw io.ReadWriter, setup ...func(*term.Terminal)) error {
 	ed := term.NewTerminal(rw, "you> ")
+	for _, f := range setup {
+		f(ed)
+	}
 	return converse(ctx, cfg, log, user, ed, "↑/↓ history, Ctrl-C or Ctrl-D to quit (the conversation is kept).",
 		func(t *terminal.Adapter, eng terminal.Handler) error { return t.RunLines(ctx, ed.ReadLine, eng) })
 }
