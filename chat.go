@@ -100,8 +100,10 @@ func chatEditor(ctx context.Context, cfg *config.Config, log *slog.Logger, user 
 	for _, f := range setup {
 		f(ed)
 	}
-	return converse(ctx, cfg, log, user, ed, "↑/↓ history, Ctrl-C or Ctrl-D to quit (the conversation is kept).",
+	err := converse(ctx, cfg, log, user, ed, "↑/↓ history, Ctrl-C or Ctrl-D to quit (the conversation is kept).",
 		func(t *terminal.Adapter, eng terminal.Handler) error { return t.RunLines(ctx, ed.ReadLine, eng) })
+	_, _ = io.WriteString(rw, "\r\n") // leave the shell's prompt on a line of its own
+	return err
 }
 
 // converse opens the runtime, prints the banner (when not empty) and runs
