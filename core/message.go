@@ -66,7 +66,8 @@ type Message struct {
 	// so that it is not silently dropped.
 	Note string
 	// Command is the bot command the message is, on platforms that have
-	// commands (Telegram "/start", a Discord slash command): its name without
+	// commands (Telegram "/start", a Discord slash command, a WeChat menu
+	// button or QR-code scan): its name without
 	// the slash or the bot's name, in lower case ("start", "help",
 	// "order_status"). Text still holds what the customer sent. Empty for
 	// ordinary messages.
