@@ -67,10 +67,9 @@ type Message struct {
 	Note string
 	// Command is the bot command the message is, on platforms that have
 	// commands (Telegram "/start", a Discord slash command, a WeChat menu
-	// button or QR-code scan): its name without
-	// the slash or the bot's name, in lower case ("start", "help",
-	// "order_status"). Text still holds what the customer sent. Empty for
-	// ordinary messages.
+	// button or QR-code scan): its name without the slash or the bot's
+	// name, in lower case ("start", "help", "order_status"). Text still
+	// holds what the customer sent. Empty for ordinary messages.
 	Command string
 }
 
