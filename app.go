@@ -33,6 +33,14 @@ func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	return cfg, nil
 }
 
+// warnUnknownEnv logs a warning for each SWITCHBOARD_* variable that names
+// no configuration key (a typo is otherwise silently ignored).
+func warnUnknownEnv(log *slog.Logger) {
+	for _, w := range config.UnknownEnv(os.Environ()) {
+		log.Warn("environment: " + w)
+	}
+}
+
 func orDefaults(file string) string {
 	if file == "" {
 		return "built-in defaults"
@@ -51,21 +59,33 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// loadBot loads the bot owner's YAML. When bot.intents is the default
-// directory and it does not exist (a binary run outside the repository), the
-// sample bot embedded in the binary is used.
+// sampleBotEnv, set to 1, lets a bot directory that does not exist fall
+// back to the sample shop bot embedded in the binary. The Docker image
+// needs it: a brand must not answer customers with the sample's
+// help@example-shop.com because its bot was not mounted.
+const sampleBotEnv = "SWITCHBOARD_BOT_SAMPLE"
+
+// loadBot loads the bot owner's YAML. When the bot directory does not exist
+// the sample bot embedded in the binary is used if bot.intents is the
+// default "intents/" (a binary run outside the repository) or
+// SWITCHBOARD_BOT_SAMPLE=1; otherwise that is an error saying how to mount
+// a bot.
 func loadBot(cfg *config.Config, log *slog.Logger) (*intents.Bot, string, error) {
 	dir := cfg.Bot.Intents
 	bot, err := intents.LoadDir(dir)
 	if err == nil {
 		return bot, dir, nil
 	}
-	if errors.Is(err, fs.ErrNotExist) && strings.TrimSuffix(dir, "/") == "intents" {
-		log.Info("bot directory not found, using the embedded sample bot", "dir", dir)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, dir, err
+	}
+	if strings.TrimSuffix(dir, "/") == "intents" || os.Getenv(sampleBotEnv) == "1" {
+		log.Warn("bot directory not found, using the embedded sample shop bot", "dir", dir)
 		bot, err = intents.Load(intents.Sample(), ".")
 		return bot, "embedded sample bot", err
 	}
-	return nil, dir, err
+	return nil, dir, fmt.Errorf("%w\nput your bot's YAML files in %s (in Docker: -v ./mybot:%s:ro), or set %s=1 to run the sample shop bot",
+		err, dir, dir, sampleBotEnv)
 }
 
 // runtime is what serve and chat share: the trained bot, the store, the engine.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,9 @@ least a fifth of one label's held-out examples for the other.`,
 
 func check(cmd *cobra.Command, out, errOut io.Writer) error {
 	path, _ := cmd.Flags().GetString("config")
+	for _, w := range config.UnknownEnv(os.Environ()) {
+		fmt.Fprintf(errOut, "environment: warning: %s\n", w)
+	}
 	cfg, err := config.Load(path, nil)
 	if err != nil {
 		fmt.Fprintln(errOut, err)

@@ -111,6 +111,25 @@ func TestCheck(t *testing.T) {
 			t.Fatalf("no file:line for the broken template:\n%s", errOut)
 		}
 	})
+	// server.addr: 9000 used to pass check, then serve died on net.Listen.
+	t.Run("listen address without a colon", func(t *testing.T) {
+		cfgFile := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(cfgFile, []byte("server:\n  addr: 9000\n"), 0o600)
+		_, errOut, err := runCheck(t, "--config", cfgFile)
+		if err == nil || !strings.Contains(errOut, `server.addr: "9000" is a port without a host part; write ":9000"`) {
+			t.Fatalf("err = %v, stderr:\n%s", err, errOut)
+		}
+	})
+	t.Run("misspelled environment variable is a warning naming the key", func(t *testing.T) {
+		t.Setenv("SWITCHBOARD_HANDOFF_IDLE_RETRUN", "10m")
+		_, errOut, err := runCheck(t, "--config", "config.yaml")
+		if err != nil {
+			t.Fatalf("a warning failed check: %v\n%s", err, errOut)
+		}
+		if !strings.Contains(errOut, "warning: SWITCHBOARD_HANDOFF_IDLE_RETRUN is not a configuration key (did you mean SWITCHBOARD_HANDOFF_IDLE_RETURN?)") {
+			t.Fatalf("stderr:\n%s", errOut)
+		}
+	})
 	t.Run("bad config key exits 1 naming the key", func(t *testing.T) {
 		cfgFile := filepath.Join(t.TempDir(), "c.yaml")
 		os.WriteFile(cfgFile, []byte("log:\n  level: loud\n"), 0o600)

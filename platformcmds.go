@@ -70,7 +70,7 @@ func newDiscordCmd() *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "register-commands",
-		Short: "Register the /ask slash command (globally, or in discord.guild_id)",
+		Short: "Register /ask, /start, /help and the \"Ask the bot\" message command (globally, or in discord.guild_id)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd)
@@ -91,7 +91,7 @@ func newDiscordCmd() *cobra.Command {
 			if cfg.Discord.GuildID != "" {
 				where = "in guild " + cfg.Discord.GuildID
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "discord: /ask registered %s\n", where)
+			fmt.Fprintf(cmd.OutOrStdout(), "discord: /ask, /start, /help and \"Ask the bot\" registered %s\n", where)
 			return nil
 		},
 	})

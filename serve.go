@@ -40,6 +40,7 @@ flight, lets the outbox finish its sends, and closes the database.`,
 				return err
 			}
 			log := newLogger(cfg, os.Stderr)
+			warnUnknownEnv(log)
 			return serve(cmd.Context(), cfg, log, nil)
 		},
 	}
@@ -94,7 +95,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	engine := rt.engine(metrics, notify)
 
 	mux := http.NewServeMux()
-	plats, err := wirePlatforms(ctx, cfg, engine, rt.store, log, mux, rt.now)
+	plats, err := wirePlatforms(ctx, cfg, engine, rt.store, commandsOf(rt), log, mux, rt.now)
 	if err != nil {
 		return err
 	}
@@ -109,6 +110,10 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		defer cancel()
 		if _, err := rt.store.OutboxLen(c); err != nil {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable", "error": err.Error()})
+			return
+		}
+		if err := plats.healthErr(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "platform unavailable", "error": err.Error()})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "bot": rt.botFrom})

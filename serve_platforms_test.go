@@ -211,6 +211,43 @@ func TestServeAllPlatforms(t *testing.T) {
 		})
 	})
 
+	// /start on Telegram is the welcome, not the return flow.
+	t.Run("telegram /start", func(t *testing.T) {
+		user := telegramfake.User{ID: 6161, FirstName: "Uma", LanguageCode: "en"}
+		before := len(tg.Sent())
+		upd := telegramfake.TextUpdate(1101, 9, telegramfake.Private(user), user, "/start")
+		if code, body := post(telegramfake.NewWebhookRequest(ctx, base+"/webhooks/telegram", "tg-secret", upd)); code != 200 {
+			t.Fatalf("webhook = %d %s", code, body)
+		}
+		waitFor("the welcome", func() bool { return len(tg.Sent()) > before })
+		if got := tg.Sent()[before]; got.ChatID != 6161 || !strings.Contains(got.Text, "Welcome to Example Shop, Uma!") {
+			t.Fatalf("answer to /start: %+v", got)
+		}
+	})
+	// Slack says the app was uninstalled: /readyz says so.
+	t.Run("slack app_uninstalled", func(t *testing.T) {
+		readyz := func() (int, string) {
+			resp, err := http.Get(base + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if code, body := readyz(); code != 200 {
+			t.Fatalf("readyz before = %d %s", code, body)
+		}
+		ev := []byte(`{"token":"x","team_id":"T1","api_app_id":"A1","event":{"type":"app_uninstalled","event_ts":"1700000200.000100"},` +
+			`"type":"event_callback","event_id":"EvUninstalled","event_time":1700000200}`)
+		if code, b := post(slackfake.NewRequest(base+"/webhooks/slack", signing, time.Now(), ev)); code != 200 {
+			t.Fatalf("app_uninstalled = %d %s", code, b)
+		}
+		if code, body := readyz(); code != 503 || !strings.Contains(body, "uninstalled") {
+			t.Fatalf("readyz after app_uninstalled = %d %s", code, body)
+		}
+	})
+
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-gw/switchboard/intents/nlu/eval"
+	"github.com/switchboard-gw/switchboard/internal/config"
 	"github.com/switchboard-gw/switchboard/store/bolt"
 )
 
@@ -167,8 +169,27 @@ func newHealthcheckCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "healthcheck",
 		Short: "Exit 0 if a running gateway answers its health check (for Docker HEALTHCHECK)",
-		Args:  cobra.NoArgs,
+		Long: `Probe a running gateway's /healthz and exit 0 when it answers 200.
+
+The URL is --url, else $SWITCHBOARD_HEALTH_URL, else derived from server.addr
+of the configuration (--config and SWITCHBOARD_SERVER_ADDR): ":9000" is probed
+as http://127.0.0.1:9000/healthz. So the Docker health check follows the
+address the gateway listens on.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if url == "" {
+				url = os.Getenv(healthURLEnv)
+			}
+			if url == "" {
+				path, _ := cmd.Flags().GetString("config")
+				cfg, err := config.Load(path, nil)
+				if err != nil {
+					return fmt.Errorf("healthcheck: %w", err)
+				}
+				if url, err = healthURL(cfg.Server.Addr); err != nil {
+					return fmt.Errorf("healthcheck: server.addr: %w", err)
+				}
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
 			defer cancel()
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -187,6 +208,26 @@ func newHealthcheckCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&url, "url", "http://127.0.0.1:8080/healthz", "health URL to probe")
+	cmd.Flags().StringVar(&url, "url", "", "health URL to probe (default: $"+healthURLEnv+", else http://<server.addr>/healthz)")
 	return cmd
+}
+
+// healthURLEnv overrides the URL the healthcheck command probes.
+const healthURLEnv = "SWITCHBOARD_HEALTH_URL"
+
+// healthURL is the /healthz URL of a gateway listening on addr: an empty or
+// unspecified host (":8080", "0.0.0.0:8080", "[::]:8080") is probed on the
+// loopback address.
+func healthURL(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/healthz", nil
 }

@@ -25,12 +25,15 @@ type platforms struct {
 	senders []core.Sender
 	runners map[string]func(context.Context) error
 	closers []func()
+	// health are the adapters' own readiness checks (Slack: the app was
+	// uninstalled or its token revoked), by platform; /readyz reports them.
+	health map[string]func() error
 }
 
 // wirePlatforms builds every enabled adapter. Adding a platform means one
 // block here, one config section and one README row.
-func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, log *slog.Logger, mux *http.ServeMux, now func() time.Time) (*platforms, error) {
-	p := &platforms{runners: map[string]func(context.Context) error{}}
+func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, cmds botCommands, log *slog.Logger, mux *http.ServeMux, now func() time.Time) (*platforms, error) {
+	p := &platforms{runners: map[string]func(context.Context) error{}, health: map[string]func() error{}}
 	if cfg.Web.Enabled {
 		a := web.New(webConfig(cfg), eng, st, log.With("platform", web.Platform))
 		a.Register(mux)
@@ -47,6 +50,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 		a.Register(mux)
 		p.senders = append(p.senders, a)
 		p.runners["slack socket mode"] = a.Run
+		p.health[slack.Platform] = a.Health
 	}
 	if cfg.Telegram.Enabled {
 		a, err := newTelegram(ctx, cfg, eng, log)
@@ -58,7 +62,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 		p.runners["telegram polling"] = a.Run
 	}
 	if cfg.Discord.Enabled {
-		a, err := newDiscord(ctx, cfg, eng, log)
+		a, err := newDiscord(ctx, cfg, eng, log, discord.WithSuggester(cmds))
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +73,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 	if cfg.WeChat.Enabled {
 		c := cfg.WeChat
 		a, err := wechat.New(wechat.Config{AppID: c.AppID, AppSecret: c.AppSecret, Token: c.Token,
-			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}, eng, st, log)
+			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}, eng, st, log, wechat.WithCommands(cmds.IsCommand))
 		if err != nil {
 			return nil, fmt.Errorf("wechat: %w", err)
 		}
@@ -108,10 +112,10 @@ func newTelegram(ctx context.Context, cfg *config.Config, h telegram.Handler, lo
 }
 
 // newDiscord builds the Discord adapter; h may be nil for CLI commands.
-func newDiscord(ctx context.Context, cfg *config.Config, h discord.Handler, log *slog.Logger) (*discord.Adapter, error) {
+func newDiscord(ctx context.Context, cfg *config.Config, h discord.Handler, log *slog.Logger, opts ...discord.Option) (*discord.Adapter, error) {
 	c := cfg.Discord
 	a, err := discord.New(ctx, discord.Config{Token: c.Token, PublicKey: c.PublicKey, ApplicationID: c.ApplicationID,
-		APIURL: c.APIURL, Channels: c.Channels, GuildID: c.GuildID}, h, log)
+		APIURL: c.APIURL, Channels: c.Channels, GuildID: c.GuildID}, h, log, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
@@ -148,6 +152,34 @@ func validatePlatforms(cfg *config.Config) error {
 	if c := cfg.WeChat; c.Enabled {
 		add("wechat", wechat.Config{AppID: c.AppID, AppSecret: c.AppSecret, Token: c.Token,
 			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}.Validate())
+	}
+	return errors.Join(errs...)
+}
+
+// botCommands is what adapters ask the bot outside a conversation:
+// Discord's autocomplete suggestions and whether a WeChat menu key is a
+// command.
+type botCommands interface {
+	discord.Suggester
+	IsCommand(name string) bool
+}
+
+// commandsOf is the hot-reloading bot when there is one, else the bot
+// trained at start-up.
+func commandsOf(rt *runtime) botCommands {
+	if rt.reloader != nil {
+		return rt.reloader
+	}
+	return rt.u
+}
+
+// healthErr joins the adapters' health errors, nil when all are well.
+func (p *platforms) healthErr() error {
+	var errs []error
+	for name, check := range p.health {
+		if err := check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -143,7 +143,8 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 	}
 	// The Understander sees what the customer wrote; the Note (e.g. "[photo]")
 	// only goes into the transcript and to agents.
-	in := Input{Key: m.Key, Text: m.Text, UserName: m.UserName, Language: m.Language, State: state.Clone(), Now: now}
+	in := Input{Key: m.Key, Text: m.Text, UserName: m.UserName, Language: m.Language, Command: m.Command,
+		State: state.Clone(), Now: now}
 	if in.UserName == "" {
 		in.UserName = state.UserName
 	}
@@ -180,7 +181,7 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 	case strings.TrimSpace(m.Text) == "" && m.Note != "":
 		// A picture, sticker or file without words: acknowledge it; it is
 		// not a message the bot failed to understand.
-		d = Decision{State: cur, Replies: []ReplyText{e.notice(NoticeMedia, in)}}
+		d = Decision{State: cur, Replies: []ReplyText{e.notice(NoticeNoText, in)}}
 		c.Counters["media"]++
 	default:
 		d, err = e.u.Understand(ctx, in)

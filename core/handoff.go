@@ -86,7 +86,7 @@ const (
 	NoticeHandoff     = "handoff"     // passing the customer to a person
 	NoticeUnavailable = "unavailable" // no person can take over (no desk configured)
 	NoticeReturned    = "returned"    // the bot is back
-	NoticeMedia       = "media"       // the customer sent a picture, sticker or file without text
+	NoticeNoText      = "no_text"     // the customer sent a picture, sticker, voice note, location or link without text
 )
 
 // Notices is an optional Understander capability: the bot owner's texts for
@@ -108,7 +108,7 @@ var defaultNotices = map[string]map[string]string{
 		"en": "You're chatting with the bot again. Type \"agent\" to reach a person.",
 		"zh": "您现在由机器人继续为您服务。输入“人工”可再次联系客服。",
 	},
-	NoticeMedia: {
+	NoticeNoText: {
 		"en": "Thanks, I received it. I can only read text, though: please tell me in words what you need.",
 		"zh": "已收到。不过我只能读懂文字，请用文字告诉我您需要什么。",
 	},

@@ -21,8 +21,11 @@ type Input struct {
 	Text     string
 	UserName string
 	Language string // the message's language hint, may be empty
-	State    State  // a copy; the Understander may modify and return it
-	Now      time.Time
+	// Command is Message.Command: a bot command ("start", "help", an intent's
+	// name) that is answered as such rather than classified as text.
+	Command string
+	State   State // a copy; the Understander may modify and return it
+	Now     time.Time
 }
 
 // Decision is the Understander's answer to one turn.

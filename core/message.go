@@ -65,6 +65,12 @@ type Message struct {
 	// Note describes content that is not text (an image, a voice note, a file),
 	// so that it is not silently dropped.
 	Note string
+	// Command is the bot command the message is, on platforms that have
+	// commands (Telegram "/start", a Discord slash command, a WeChat menu
+	// button or QR-code scan): its name without the slash or the bot's
+	// name, in lower case ("start", "help", "order_status"). Text still
+	// holds what the customer sent. Empty for ordinary messages.
+	Command string
 }
 
 // dedupeKeys returns the message's dedupe keys, defaulting to platform:ID.

@@ -80,6 +80,9 @@ func (t *turn) run() error {
 		t.st.Slots, t.st.Fallbacks, t.st.LastIntent = nil, 0, ""
 		t.resetFlow()
 	}
+	if t.in.Command != "" {
+		return t.command(t.in.Command)
+	}
 	if t.st.Flow != "" {
 		if f := t.u.bot.flow(t.st.Flow); f != nil {
 			return t.continueFlow(f)
@@ -99,6 +102,12 @@ func (t *turn) resetFlow() {
 
 // answer classifies the message and answers it outside a flow.
 func (t *turn) answer() error {
+	if strings.TrimSpace(t.in.Text) == "" {
+		// Nothing to read (the engine answers pictures and stickers
+		// itself): nothing was misunderstood, so it is no fallback and
+		// never leads to a handoff.
+		return t.sayMessage(MsgNoText, nil)
+	}
 	if t.u.isNeverMind(t.in.Text) {
 		t.recognised(SmallTalkPrefix+SmallTalkNeverMind, 1)
 		return t.say(t.u.smallTalkReply(SmallTalkNeverMind), nil)

@@ -91,6 +91,11 @@
 //	entities:
 //	  order_id: '#?\b([A-Z]{2}\d{6})\b'     # "#AB123456" gives AB123456
 //	  size: {S: [small, 小号], M: [medium, 中号], L: ~}
+//	  voucher: {regex: '\b([a-z]{4}-\d{4})\b', case: upper}  # "abcd-1234" gives ABCD-1234
+//
+// A regex written as a mapping takes case: upper or lower, which writes the
+// value in that case (the regex itself decides what matches: use (?i) or
+// [A-Za-z] to accept both).
 //
 // Built-in types (package intents/entity; they cannot be redefined):
 // number ("3", "twenty-five", 三十五), money ("€4.90", "30块" → "4.90 EUR",
@@ -192,7 +197,9 @@
 // text/template templates (https://pkg.go.dev/text/template) executed with
 // Data: {{.UserName}} is the customer's display name (may be empty),
 // {{.Slots.order_id}} a slot of the conversation (empty when unset), and
-// {{.Language}} the language of the reply. For example
+// {{.Language}} the language of the reply, and {{.Date .Slots.pickup_date}}
+// shows a date slot (stored as 2026-12-18) in the reply's language: "Friday
+// 18 December", "12月18日（周五）". For example
 // "Hi{{if .UserName}} {{.UserName}}{{end}}!". Output is trimmed. When a
 // response has several variants one is picked at random (reproducibly with
 // Options.Seed). A template may only use slots that can be set when it is

@@ -149,11 +149,14 @@ const (
 	MsgReturned        = "returned"          // core.NoticeReturned
 	MsgUnavailable     = "unavailable"       // core.NoticeUnavailable
 	MsgClarify         = "clarify"           // two answers are equally likely: which one?
-	MsgMedia           = "media"             // core.NoticeMedia: a picture, sticker or file without text
+	MsgWelcome         = "welcome"           // the /start command (default: the greeting intent's answer)
+	MsgHelp            = "help"              // the /help command
+	MsgUnknownCommand  = "unknown_command"   // a command that names no intent or FAQ entry
+	MsgNoText          = "no_text"           // core.NoticeNoText: a sticker, photo, voice note, location or link without any text
 )
 
 var messageKeys = []string{MsgCancelled, MsgFlowGone, MsgSlotUpdated, MsgActionError, MsgTooManyAttempts,
-	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify, MsgMedia,
+	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify, MsgWelcome, MsgHelp, MsgUnknownCommand, MsgNoText,
 	SmallTalkIdentity, SmallTalkAcknowledge, SmallTalkGreeting, SmallTalkGoodbye, SmallTalkThanks, SmallTalkNeverMind}
 
 // defaultMessages are used for keys the bot does not define.
@@ -166,7 +169,10 @@ var defaultMessages = map[string]map[string]string{
 	MsgRetry:           {"en": "Retry", "zh": "重试"},
 	MsgCancelButton:    {"en": "Cancel", "zh": "取消"},
 	MsgClarify:         {"en": "Just to be sure, which of these do you mean?", "zh": "为了确认一下，您指的是以下哪一个？"},
-	MsgMedia:           {"en": "Thanks, I received it. I can only read text, though: please tell me in words what you need.", "zh": "已收到。不过我只能读懂文字，请用文字告诉我您需要什么。"},
+	MsgWelcome:         {"en": "Hello! How can I help you?", "zh": "您好！有什么可以帮您？"},
+	MsgHelp:            {"en": "Ask me a question in your own words, or type \"agent\" to talk to a person. Type /start to begin again.", "zh": "请直接用自己的话提问，或输入“人工”联系客服。输入 /start 重新开始。"},
+	MsgUnknownCommand:  {"en": "Sorry, I don't know that command. Type /help to see what I can do.", "zh": "抱歉，我不认识这个命令。输入 /help 查看我能做什么。"},
+	MsgNoText:          {"en": "I can only read text. Please write your question in a message.", "zh": "我只能读懂文字，请用文字描述您的问题。"},
 }
 
 func (b *Bot) entity(name string) *Entity { return b.Entities[name] }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -123,14 +122,7 @@ func (l *loader) parseFile(file string, data []byte) {
 			break
 		}
 		if err != nil {
-			line, msg := 0, strings.TrimPrefix(err.Error(), "yaml: ")
-			if m := yamlLineErr.FindStringSubmatch(err.Error()); m != nil {
-				line, _ = strconv.Atoi(m[1])
-				msg = m[2]
-				if parserProblems[msg] {
-					line++ // yaml.v3 reports parser errors with 0-based lines
-				}
-			}
+			line, msg := syntaxProblem(data, err)
 			l.errorf(file, line, "YAML syntax: %s", msg)
 			l.unparsed = true
 			return

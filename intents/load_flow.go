@@ -68,8 +68,24 @@ func (p *fileParser) setting(key string, n *yaml.Node, s string) {
 	}
 }
 
+// regexEntityKeys are the keys of a regex entity written as a mapping.
+var regexEntityKeys = []string{"regex", "case"}
+
+// isRegexForm reports whether an entity's mapping is {regex: …, case: …}
+// rather than a list of values (a list value cannot be called "regex" and
+// have a text for synonyms).
+func isRegexForm(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "regex" && n.Content[i+1].Kind == yaml.ScalarNode {
+			return true
+		}
+	}
+	return false
+}
+
 // entities reads the owner's entity types: a text is a regex, a mapping
-// of values to synonyms a list.
+// with a regex key a regex with options, another mapping of values to
+// synonyms a list.
 func (p *fileParser) entities(n *yaml.Node) {
 	for _, kv := range p.mapping(n, "entities", nil) {
 		name := kv.key
@@ -92,6 +108,28 @@ func (p *fileParser) entities(n *yaml.Node) {
 			re, err := entity.NewRegex(kv.val.Value)
 			if err != nil {
 				p.errorf(kv.val, "%s: invalid regex: %v", ctx, err)
+				continue
+			}
+			e.Kind, e.Regex, e.Extractor = "regex", re, re
+		case kv.val.Kind == yaml.MappingNode && isRegexForm(kv.val):
+			// {regex: '…', case: upper}: a regex whose values are normalised.
+			var expr, mode string
+			for _, f := range p.mapping(kv.val, ctx, regexEntityKeys) {
+				if v, ok := p.text(f.val, ctx+"."+f.key); ok {
+					if f.key == "regex" {
+						expr = v
+					} else {
+						mode = v
+					}
+				}
+			}
+			re, err := entity.NewRegex(expr)
+			if err != nil {
+				p.errorf(kv.val, "%s: invalid regex: %v", ctx, err)
+				continue
+			}
+			if re, err = re.Case(mode); err != nil {
+				p.errorf(kv.val, "%s: %v", ctx, err)
 				continue
 			}
 			e.Kind, e.Regex, e.Extractor = "regex", re, re

@@ -20,7 +20,7 @@ func TestLoadSample(t *testing.T) {
 	if w := bot.Warnings(); len(w) != 0 {
 		t.Errorf("sample bot has warnings: %v", w)
 	}
-	if got, want := bot.Files(), []string{"faq.yaml", "flows.yaml", "shop.yaml", "support.yaml"}; !slices.Equal(got, want) {
+	if got, want := bot.Files(), []string{"faq.yaml", "flows.yaml", "shop.yaml", "support.yaml", "welcome.yaml"}; !slices.Equal(got, want) {
 		t.Errorf("Files() = %v, want %v", got, want)
 	}
 	if bot.DefaultLanguage != "en" {
@@ -257,7 +257,7 @@ func TestLoadDirNamesOSPaths(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadDir(.): %v", err)
 	}
-	if got := bot.Files(); !slices.Equal(got, []string{"faq.yaml", "flows.yaml", "shop.yaml", "support.yaml"}) {
+	if got := bot.Files(); !slices.Equal(got, []string{"faq.yaml", "flows.yaml", "shop.yaml", "support.yaml", "welcome.yaml"}) {
 		t.Errorf("LoadDir(.) files = %v", got)
 	}
 }

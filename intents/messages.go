@@ -127,14 +127,14 @@ func (u *Understander) slotQuickReplies(s *Slot) map[string][]string {
 
 // Notice implements core.Notices: the bot owner's text for a moment the
 // engine decides itself: the top-level handoff message, and
-// responses.returned, responses.unavailable and responses.media. It
+// responses.returned, responses.unavailable and responses.no_text. It
 // returns false to let
 // the engine use its built-in text.
 func (u *Understander) Notice(kind string, in core.Input) (core.ReplyText, bool) {
 	switch kind {
 	case core.NoticeHandoff:
 		return u.HandoffReply(in)
-	case core.NoticeReturned, core.NoticeUnavailable, core.NoticeMedia:
+	case core.NoticeReturned, core.NoticeUnavailable, core.NoticeNoText:
 		l := u.bot.Messages[kind]
 		if len(l) == 0 {
 			return core.ReplyText{}, false

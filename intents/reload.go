@@ -65,6 +65,14 @@ func (r *Reloader) Understand(ctx context.Context, in core.Input) (core.Decision
 	return r.cur.Load().Understand(ctx, in)
 }
 
+// Suggest asks the current version; see Understander.Suggest.
+func (r *Reloader) Suggest(text, lang string, n int) []string {
+	return r.Current().Suggest(text, lang, n)
+}
+
+// IsCommand asks the current version; see Understander.IsCommand.
+func (r *Reloader) IsCommand(name string) bool { return r.Current().IsCommand(name) }
+
 // Notice implements core.Notices with the current version.
 func (r *Reloader) Notice(kind string, in core.Input) (core.ReplyText, bool) {
 	return r.cur.Load().Notice(kind, in)

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"text/template"
 	"text/template/parse"
+	"time"
 )
 
 // Data is what a response template sees: {{.UserName}}, {{.Slots.order_id}},
-// {{.Language}}. A slot that is not set renders as the empty string.
+// {{.Language}}, and {{.Date .Slots.pickup_date}} (see Date). A slot that
+// is not set renders as the empty string.
 type Data struct {
 	UserName string
 	Slots    map[string]string
@@ -266,4 +268,22 @@ func lookupStrings(m map[string][]string, lang string) []string {
 		return m[l]
 	}
 	return nil
+}
+
+// Date shows an ISO 8601 date (the value of a date slot, "2026-12-18") to
+// the customer in the reply's language, as {{.Date .Slots.pickup_date}}:
+// "Friday 18 December" in English, "12月18日（周五）" in Chinese. Text that
+// is not such a date, and dates in other languages, are returned unchanged.
+func (d Data) Date(iso string) string {
+	t, err := time.Parse("2006-01-02", strings.TrimSpace(iso))
+	if err != nil {
+		return iso
+	}
+	switch baseLanguage(strings.ToLower(d.Language)) {
+	case "en":
+		return t.Format("Monday 2 January")
+	case "zh":
+		return fmt.Sprintf("%d月%d日（周%s）", t.Month(), t.Day(), []string{"日", "一", "二", "三", "四", "五", "六"}[t.Weekday()])
+	}
+	return iso
 }

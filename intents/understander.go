@@ -238,6 +238,12 @@ func (u *Understander) Understand(ctx context.Context, in core.Input) (core.Deci
 	if err := ctx.Err(); err != nil {
 		return core.Decision{}, fmt.Errorf("intents: understand: %w", err)
 	}
+	in.Command = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(in.Command), "/"))
+	if in.Command != "" {
+		// The command word is no text to classify, detect a language in
+		// or score for sentiment; its arguments are.
+		in.Text = commandArgs(in.Text)
+	}
 	t := &turn{u: u, ctx: ctx, in: in, st: in.State.Clone(), rng: u.rng(in)}
 	if in.UserName != "" {
 		t.st.UserName = in.UserName

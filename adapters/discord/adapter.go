@@ -18,7 +18,14 @@
 //     are handled durably and answered at once with a deferred response
 //     (type 5, "thinking…"), well within Discord's 3 s; the answer follows
 //     through the outbox as a follow-up message. Dedupe key:
-//     "discord:interaction:<id>".
+//     "discord:interaction:<id>". Other slash commands (/start, /help, an
+//     intent's name) are bot commands (core.Message.Command); modal submits
+//     are the text of their inputs; the message context-menu command "Ask
+//     the bot" asks the message's text; a user context-menu command gets
+//     /help. Autocomplete of /ask's question (type 4) is answered at once
+//     with type 8 and up to 25 of the bot's questions (WithSuggester).
+//     DM interactions without channel_id (older shapes) are keyed by "@"
+//     and the user id; Send opens the DM channel when the token is too old.
 //
 // Follow-ups need the interaction token, so the Message's (and therefore
 // the Reply's) ReplyTo is "interaction:<token>". The token is valid for 15
@@ -82,14 +89,22 @@ type Adapter struct {
 	progress *textsplit.Progress
 	sent     *sentmsg.Registry // agent replies → "channel/message", to edit corrections in place
 	now      func() time.Time
+	suggest  Suggester // nil: autocomplete offers no choices
 }
+
+// Option changes an Adapter made by New.
+type Option func(*Adapter)
+
+// WithSuggester makes autocomplete of /ask's question offer s's
+// suggestions (the bot's example questions nearest to what was typed).
+func WithSuggester(s Suggester) Option { return func(a *Adapter) { a.suggest = s } }
 
 // New returns an Adapter after checking the token with GET /users/@me (the
 // bot's user id is needed to recognise mentions and its own messages). cfg
 // is validated first. h may be nil when the adapter is only used to send or
 // to register commands; the endpoint then answers 503 and Run fails. A nil
 // logger discards logs. The token never appears in the returned error.
-func New(ctx context.Context, cfg Config, h Handler, logger *slog.Logger) (*Adapter, error) {
+func New(ctx context.Context, cfg Config, h Handler, logger *slog.Logger, opts ...Option) (*Adapter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -121,6 +136,9 @@ func New(ctx context.Context, cfg Config, h Handler, logger *slog.Logger) (*Adap
 	}
 	for _, c := range cfg.Channels {
 		a.channels[c] = true
+	}
+	for _, o := range opts {
+		o(a)
 	}
 	cctx, cancel := context.WithTimeout(ctx, cfg.HTTPTimeout)
 	defer cancel()

@@ -38,10 +38,18 @@ var errNotInteraction = errors.New("not a Discord interaction")
 type inbound struct {
 	// Ping is set for PING (answered with PONG).
 	Ping bool
-	// Message is the customer's message for /ask and button presses.
+	// Message is the customer's message for /ask, other commands, modal
+	// submits, context-menu commands and button presses.
 	Message *core.Message
-	// Notice, when Message is nil and Ping false, is shown to the user
-	// (ephemeral) instead: an unknown command, an empty question.
+	// Autocomplete is set for an autocomplete request (type 4): Typed is
+	// what the user has typed so far, Language the client's language. It
+	// is answered with type 8 and choices.
+	Autocomplete bool
+	Typed        string
+	Language     string
+	// Notice, when Message is nil and Ping and Autocomplete false, is shown
+	// to the user (ephemeral) instead: an empty question, an unsupported
+	// interaction.
 	Notice string
 }
 
@@ -56,7 +64,8 @@ func parseInteraction(body []byte) (inbound, error) {
 	switch i.Type {
 	case discordgo.InteractionPing:
 		return inbound{Ping: true}, nil
-	case discordgo.InteractionApplicationCommand, discordgo.InteractionMessageComponent:
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionMessageComponent,
+		discordgo.InteractionApplicationCommandAutocomplete, discordgo.InteractionModalSubmit:
 	default:
 		return inbound{Notice: "This interaction is not supported."}, checkIDs(&i)
 	}
@@ -70,17 +79,59 @@ func parseInteraction(body []byte) (inbound, error) {
 	if user == nil || !snowflake(user.ID) {
 		return inbound{}, fmt.Errorf("%w: no user", errNotInteraction)
 	}
-	var text string
+	chat := i.ChannelID
+	if chat == "" {
+		chat = channelObjectID(body)
+	}
+	if chat == "" {
+		// Older DM shapes carry neither channel_id nor channel: the
+		// follow-up goes through the interaction token, later messages to
+		// the user's DM channel (see Send).
+		if i.GuildID != "" {
+			return inbound{}, fmt.Errorf("%w: guild interaction without channel_id", errNotInteraction)
+		}
+		chat = dmPrefix + user.ID
+	}
+	lang := primaryLanguage(string(i.Locale))
+	var text, cmd string
 	switch d := i.Data.(type) {
 	case discordgo.ApplicationCommandInteractionData:
-		if d.Name != CommandName {
-			return inbound{Notice: "Unknown command: /" + d.Name}, nil
+		if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+			return inbound{Autocomplete: true, Typed: focusedValue(d.Options), Language: lang}, nil
 		}
-		if o := d.GetOption(QuestionOption); o != nil {
-			text, _ = o.Value.(string)
+		switch d.CommandType {
+		case discordgo.MessageApplicationCommand:
+			// "Apps → Ask the bot" on a message: that message is the question.
+			if d.Resolved != nil {
+				if m := d.Resolved.Messages[d.TargetID]; m != nil {
+					text = m.Content
+				}
+			}
+			if strings.TrimSpace(text) == "" {
+				return inbound{Notice: "That message has no text to ask about."}, nil
+			}
+		case discordgo.UserApplicationCommand:
+			// "Apps → …" on a user: say what the bot can do.
+			cmd, text = "help", "/help"
+		default:
+			if d.Name == CommandName {
+				if o := d.GetOption(QuestionOption); o != nil {
+					text, _ = o.Value.(string)
+				}
+				break
+			}
+			// Any other slash command is a bot command: /start, /help or an
+			// intent's name; its options are its arguments.
+			cmd = strings.ToLower(d.Name)
+			text = strings.TrimSpace("/" + d.Name + " " + strings.Join(optionValues(d.Options), " "))
 		}
 	case discordgo.MessageComponentInteractionData:
 		text = buttonLabel(i.Message, d.CustomID)
+	case discordgo.ModalSubmitInteractionData:
+		text = strings.Join(modalValues(d.Components), "\n")
+		if strings.TrimSpace(text) == "" {
+			return inbound{Notice: "The form was empty: please write your question."}, nil
+		}
 	default:
 		return inbound{}, fmt.Errorf("%w: no data", errNotInteraction)
 	}
@@ -88,14 +139,98 @@ func parseInteraction(body []byte) (inbound, error) {
 	if text == "" {
 		return inbound{Notice: "Please type your question after /ask."}, nil
 	}
-	return inbound{Message: &core.Message{
-		Key:        core.ConversationKey{Platform: Platform, Chat: i.ChannelID, User: user.ID},
+	m := &core.Message{
+		Key:        core.ConversationKey{Platform: Platform, Chat: chat, User: user.ID},
 		ID:         i.ID,
 		DedupeKeys: []string{"discord:interaction:" + i.ID},
 		Text:       text,
 		UserName:   displayName(user, i.Member),
 		ReplyTo:    interactionTokenPrefix + i.Token,
-	}}, nil
+		Command:    cmd,
+	}
+	if cmd != "" {
+		m.Language = lang
+	}
+	return inbound{Message: m}, nil
+}
+
+// dmPrefix marks a conversation's Chat that is a user id, for DMs whose
+// interaction named no channel; Send opens the DM channel.
+const dmPrefix = "@"
+
+// channelObjectID returns channel.id of an interaction body (newer shapes
+// carry the channel object besides, or instead of, channel_id), or "".
+func channelObjectID(body []byte) string {
+	var p struct {
+		Channel *struct {
+			ID string `json:"id"`
+		} `json:"channel"`
+	}
+	if json.Unmarshal(body, &p) != nil || p.Channel == nil || !snowflake(p.Channel.ID) {
+		return ""
+	}
+	return p.Channel.ID
+}
+
+// focusedValue returns the text of the option being typed in an
+// autocomplete request, searching subcommand options too.
+func focusedValue(opts []*discordgo.ApplicationCommandInteractionDataOption) string {
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if o.Focused {
+			s, _ := o.Value.(string)
+			return s
+		}
+		if v := focusedValue(o.Options); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// optionValues returns a command's option values as text, in order.
+func optionValues(opts []*discordgo.ApplicationCommandInteractionDataOption) []string {
+	var out []string
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		switch v := o.Value.(type) {
+		case string:
+			out = append(out, v)
+		case float64:
+			out = append(out, strconv.FormatFloat(v, 'f', -1, 64))
+		case bool:
+			out = append(out, strconv.FormatBool(v))
+		}
+		out = append(out, optionValues(o.Options)...)
+	}
+	return out
+}
+
+// modalValues returns the non-empty values of a modal's text inputs.
+func modalValues(comps []discordgo.MessageComponent) []string {
+	var out []string
+	for _, c := range comps {
+		switch c := c.(type) {
+		case *discordgo.ActionsRow:
+			out = append(out, modalValues(c.Components)...)
+		case *discordgo.TextInput:
+			if v := strings.TrimSpace(c.Value); v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// primaryLanguage returns the primary subtag of a Discord locale ("pt-BR"
+// gives "pt", "zh-CN" "zh"), or "".
+func primaryLanguage(locale string) string {
+	l, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(locale)), "-")
+	return l
 }
 
 func checkIDs(i *discordgo.Interaction) error {
@@ -104,8 +239,8 @@ func checkIDs(i *discordgo.Interaction) error {
 		return fmt.Errorf("%w: no id", errNotInteraction)
 	case i.Token == "" || strings.ContainsAny(i.Token, "/?#% "):
 		return fmt.Errorf("%w: no usable token", errNotInteraction)
-	case !snowflake(i.ChannelID) && i.Type != discordgo.InteractionPing:
-		return fmt.Errorf("%w: no channel_id", errNotInteraction)
+	case i.ChannelID != "" && !snowflake(i.ChannelID):
+		return fmt.Errorf("%w: bad channel_id", errNotInteraction)
 	}
 	return nil
 }
@@ -200,6 +335,9 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case in.Ping:
 		writeResponse(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
+	case in.Autocomplete:
+		writeJSON(w, autocompleteResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+			Data: autocompleteData{Choices: a.choices(in.Typed, in.Language)}})
 	case in.Message == nil:
 		writeResponse(w, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
@@ -227,7 +365,51 @@ func (a *Adapter) handle(ctx context.Context, m core.Message) error {
 	return nil
 }
 
-func writeResponse(w http.ResponseWriter, resp *discordgo.InteractionResponse) {
+// Suggester proposes questions for what a user has typed so far; the
+// intents package's Understander implements it. Suggest must be fast (it
+// answers inside Discord's 3 s) and safe for concurrent use.
+type Suggester interface {
+	Suggest(text, lang string, n int) []string
+}
+
+// maxChoices is the most choices an autocomplete result may carry.
+const maxChoices = 25
+
+// autocompleteResponse is an APPLICATION_COMMAND_AUTOCOMPLETE_RESULT (type
+// 8). discordgo's InteractionResponseData would add content, tts and
+// components, which this response type does not have.
+type autocompleteResponse struct {
+	Type discordgo.InteractionResponseType `json:"type"`
+	Data autocompleteData                  `json:"data"`
+}
+
+type autocompleteData struct {
+	Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+}
+
+// choices are the autocomplete choices for typed: the suggester's
+// questions (names and values at most 100 characters, as Discord requires),
+// or none without a suggester.
+func (a *Adapter) choices(typed, lang string) []*discordgo.ApplicationCommandOptionChoice {
+	out := []*discordgo.ApplicationCommandOptionChoice{}
+	if a.suggest == nil {
+		return out
+	}
+	seen := map[string]bool{}
+	for _, q := range a.suggest.Suggest(typed, lang, maxChoices) {
+		q = truncateRunes(strings.TrimSpace(q), 100)
+		if q == "" || seen[q] || len(out) == maxChoices {
+			continue
+		}
+		seen[q] = true
+		out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: q, Value: q})
+	}
+	return out
+}
+
+func writeResponse(w http.ResponseWriter, resp *discordgo.InteractionResponse) { writeJSON(w, resp) }
+
+func writeJSON(w http.ResponseWriter, resp any) {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -237,31 +419,46 @@ func writeResponse(w http.ResponseWriter, resp *discordgo.InteractionResponse) {
 	_, _ = w.Write(b)
 }
 
-// RegisterCommands registers the /ask slash command (with its required
-// "question" option), replacing the application's other commands, globally
-// or in Config.GuildID. It is idempotent; run it once after set-up and after
-// upgrades (`switchboard discord register-commands`).
+// Names of the other commands RegisterCommands registers.
+const (
+	StartCommand    = "start"
+	HelpCommand     = "help"
+	AskAboutCommand = "Ask the bot" // message context menu: Apps → Ask the bot
+)
+
+// RegisterCommands registers the application's commands, replacing its
+// other commands, globally or in Config.GuildID: /ask (with its required
+// "question" option, autocompleted from the bot's questions), /start and
+// /help, and the message context-menu command "Ask the bot" (the message
+// becomes the question). It is idempotent; run it once after set-up and
+// after upgrades (`switchboard discord register-commands`).
 func (a *Adapter) RegisterCommands(ctx context.Context) error {
 	contexts := []discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
 	install := []discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
-	cmd := &discordgo.ApplicationCommand{
-		Name:             CommandName,
-		Description:      "Ask the support bot a question",
-		Type:             discordgo.ChatApplicationCommand,
-		Contexts:         &contexts,
-		IntegrationTypes: &install,
-		Options: []*discordgo.ApplicationCommandOption{{
-			Type: discordgo.ApplicationCommandOptionString, Name: QuestionOption,
-			Description: "Your question", Required: true, MaxLength: 1000,
-		}},
+	cmd := func(c *discordgo.ApplicationCommand) *discordgo.ApplicationCommand {
+		c.Contexts, c.IntegrationTypes = &contexts, &install
+		return c
+	}
+	cmds := []*discordgo.ApplicationCommand{
+		cmd(&discordgo.ApplicationCommand{
+			Name: CommandName, Description: "Ask the support bot a question", Type: discordgo.ChatApplicationCommand,
+			Options: []*discordgo.ApplicationCommandOption{{
+				Type: discordgo.ApplicationCommandOptionString, Name: QuestionOption,
+				Description: "Your question", Required: true, MaxLength: 1000, Autocomplete: true,
+			}},
+		}),
+		cmd(&discordgo.ApplicationCommand{Name: StartCommand, Description: "Start a conversation with the support bot",
+			Type: discordgo.ChatApplicationCommand}),
+		cmd(&discordgo.ApplicationCommand{Name: HelpCommand, Description: "What the support bot can do",
+			Type: discordgo.ChatApplicationCommand}),
+		cmd(&discordgo.ApplicationCommand{Name: AskAboutCommand, Type: discordgo.MessageApplicationCommand}),
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.HTTPTimeout)
 	defer cancel()
-	_, err := a.session.ApplicationCommandBulkOverwrite(a.cfg.ApplicationID, a.cfg.GuildID,
-		[]*discordgo.ApplicationCommand{cmd}, discordgo.WithContext(ctx))
+	_, err := a.session.ApplicationCommandBulkOverwrite(a.cfg.ApplicationID, a.cfg.GuildID, cmds, discordgo.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("discord: register commands: %w", apiError(err, ""))
 	}
-	a.log.InfoContext(ctx, "discord: /ask registered", "guild", a.cfg.GuildID)
+	a.log.InfoContext(ctx, "discord: commands registered", "commands", len(cmds), "guild", a.cfg.GuildID)
 	return nil
 }

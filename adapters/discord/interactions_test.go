@@ -303,9 +303,13 @@ func TestRegisterCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmds := e.fake.Commands(g)
-		if len(cmds) != 1 || cmds[0].Name != "ask" ||
+		if len(cmds) != 4 || cmds[0].Name != "ask" ||
 			!strings.Contains(string(cmds[0].Options), `"name":"question"`) ||
-			!strings.Contains(string(cmds[0].Options), `"required":true`) {
+			!strings.Contains(string(cmds[0].Options), `"required":true`) ||
+			!strings.Contains(string(cmds[0].Options), `"autocomplete":true`) {
+			t.Fatalf("guild %q: commands %+v", g, cmds)
+		}
+		if cmds[1].Name != "start" || cmds[2].Name != "help" || cmds[3].Name != AskAboutCommand || cmds[3].Type != 3 {
 			t.Fatalf("guild %q: commands %+v", g, cmds)
 		}
 	}

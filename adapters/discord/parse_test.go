@@ -107,7 +107,33 @@ func TestParseInteraction(t *testing.T) {
 			ID: "1257281200000000000", DedupeKeys: []string{"discord:interaction:1257281200000000000"},
 			Text: "Opening hours", UserName: "Ana Lima",
 			ReplyTo: "interaction:aW50ZXJhY3Rpb246MTI1NzI4MTIwMDAwMDAwMDAwMDpCVVRUT04"}},
-		{file: "interaction_unknown_command.json", notice: true},
+		// Other slash commands are bot commands (an intent's name, or
+		// "unknown command" from the bot), no longer a refusal.
+		{file: "interaction_unknown_command.json", want: &core.Message{Key: key("1257270000000000001", "811111111111111111"),
+			ID: "1257281300000000000", DedupeKeys: []string{"discord:interaction:1257281300000000000"},
+			Text: "/weather", UserName: "Ana Lima", Command: "weather", Language: "en",
+			ReplyTo: "interaction:aW50ZXJhY3Rpb246MTI1NzI4MTMwMDAwMDAwMDAwMDpVTktOT1dO"}},
+		{file: "interaction_start_command.json", want: &core.Message{Key: key("1257270000000000001", "811111111111111111"),
+			ID: "1257281900000000000", DedupeKeys: []string{"discord:interaction:1257281900000000000"},
+			Text: "/start", UserName: "Ana Lima", Command: "start", Language: "zh",
+			ReplyTo: "interaction:aW50ZXJhY3Rpb246MTI1NzI4MTkwMDAwMDAwMDAwMDpTVEFSVA"}},
+		{file: "interaction_modal_submit.json", want: &core.Message{Key: key("1257270000000000001", "811111111111111111"),
+			ID: "1257281500000000000", DedupeKeys: []string{"discord:interaction:1257281500000000000"},
+			Text: "I would like to return these shoes, they do not fit", UserName: "Ana Lima",
+			ReplyTo: "interaction:aW50ZXJhY3Rpb246MTI1NzI4MTUwMDAwMDAwMDAwMDpNT0RBTA"}},
+		{file: "interaction_message_command.json", want: &core.Message{Key: key("1200000000000000555", "822222222222222222"),
+			ID: "1257281600000000000", DedupeKeys: []string{"discord:interaction:1257281600000000000"},
+			Text: "how much is shipping to france?", UserName: "Bo (customer)",
+			ReplyTo: "interaction:aW50ZXJhY3Rpb246MTI1NzI4MTYwMDAwMDAwMDAwMDpNRVNTQUdFX0NNRA"}},
+		{file: "interaction_user_command.json", want: &core.Message{Key: key("1200000000000000555", "822222222222222222"),
+			ID: "1257281700000000000", DedupeKeys: []string{"discord:interaction:1257281700000000000"},
+			Text: "/help", UserName: "Bo (customer)", Command: "help", Language: "en",
+			ReplyTo: "interaction:aW50ZXJhY3Rpb246MTI1NzI4MTcwMDAwMDAwMDAwMDpVU0VSX0NNRA"}},
+		// Older DM shapes have no channel_id: answered, keyed by the user.
+		{file: "interaction_ask_dm_no_channel.json", want: &core.Message{Key: key("@811111111111111111", "811111111111111111"),
+			ID: "1257281800000000000", DedupeKeys: []string{"discord:interaction:1257281800000000000"},
+			Text: "what are your opening hours", UserName: "Ana Lima",
+			ReplyTo: "interaction:aW50ZXJhY3Rpb246MTI1NzI4MTgwMDAwMDAwMDAwMDpOT19DSEFOTkVM"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -133,6 +159,16 @@ func TestParseInteractionRejects(t *testing.T) {
 		if _, err := parseInteraction([]byte(body)); !errors.Is(err, errNotInteraction) {
 			t.Errorf("parseInteraction(%s) = %v, want errNotInteraction", body, err)
 		}
+	}
+}
+
+func TestParseAutocomplete(t *testing.T) {
+	in, err := parseInteraction(readTestdata(t, "interaction_autocomplete.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !in.Autocomplete || in.Typed != "opening" || in.Language != "en" || in.Message != nil {
+		t.Fatalf("got %+v", in)
 	}
 }
 
@@ -165,7 +201,8 @@ func FuzzParseInteraction(f *testing.F) {
 			return
 		}
 		if m := in.Message; m != nil {
-			if !snowflake(m.Key.Chat) || !snowflake(m.Key.User) || m.ID == "" || strings.TrimSpace(m.Text) == "" ||
+			chat := strings.TrimPrefix(m.Key.Chat, dmPrefix)
+			if !snowflake(chat) || !snowflake(m.Key.User) || m.ID == "" || strings.TrimSpace(m.Text) == "" ||
 				!strings.HasPrefix(m.ReplyTo, interactionTokenPrefix) || len(m.ReplyTo) == len(interactionTokenPrefix) {
 				t.Fatalf("incomplete message %+v", m)
 			}

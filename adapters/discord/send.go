@@ -76,6 +76,20 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		return &core.SendError{Platform: Platform, Permanent: true,
 			Err: fmt.Errorf("reply %s is for platform %q", r.ID, r.Key.Platform)}
 	}
+	if user, ok := strings.CutPrefix(r.Key.Chat, dmPrefix); ok && snowflake(user) {
+		// A DM whose interaction named no channel: the follow-up needs none,
+		// a channel message goes to the user's DM channel.
+		if strings.HasPrefix(r.ReplyTo, interactionTokenPrefix) && !r.Created.IsZero() &&
+			a.now().Sub(r.Created) < InteractionTokenTTL-time.Minute {
+			r.Key.Chat = user // only checked below; the follow-up does not use it
+		} else {
+			ch, err := a.dmChannel(ctx, user)
+			if err != nil {
+				return a.sendError(err, r, "DM channel")
+			}
+			r.Key.Chat = ch
+		}
+	}
 	if !snowflake(r.Key.Chat) {
 		return &core.SendError{Platform: Platform, Permanent: true,
 			Err: fmt.Errorf("reply %s: %q is not a channel id", r.ID, r.Key.Chat)}
@@ -290,4 +304,16 @@ func (a *Adapter) editInPlace(ctx context.Context, r core.Reply) (bool, error) {
 		return false, nil
 	}
 	return false, se
+}
+
+// dmChannel opens (or finds: Discord returns the existing one) the DM
+// channel with user.
+func (a *Adapter) dmChannel(ctx context.Context, user string) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, a.cfg.HTTPTimeout)
+	defer cancel()
+	ch, err := a.session.UserChannelCreate(user, discordgo.WithContext(cctx))
+	if err != nil {
+		return "", apiError(err, "")
+	}
+	return ch.ID, nil
 }

@@ -79,6 +79,7 @@ type Adapter struct {
 	api   *slack.Client
 	self  identity
 	names *nameCache
+	life  lifecycle
 }
 
 // New checks cfg, calls auth.test to learn the bot's own user and bot ids
@@ -220,7 +221,10 @@ func (a *Adapter) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, 
 func (a *Adapter) handleRequest(ctx context.Context, req request) error {
 	switch req.kind {
 	case kindRateLimited:
-		a.log.WarnContext(ctx, "slack: Slack is rate limiting this app's events (app_rate_limited); some events are lost")
+		a.noteRateLimited(ctx, req)
+		return nil
+	case kindRevoked:
+		a.revoke(ctx, req)
 		return nil
 	case kindMessage:
 	default:

@@ -12,6 +12,10 @@ import (
 // seed corpus in testdata/fuzz/FuzzParseEvent holds real payload shapes.
 func FuzzParseEvent(f *testing.F) {
 	f.Add([]byte(vectors[1].body))
+	for _, name := range []string{"event_file_share.json", "event_thread_broadcast.json", "event_mpim.json",
+		"event_tokens_revoked.json", "event_app_uninstalled.json", "app_rate_limited.json", "event_other_app_bot_user.json"} {
+		f.Add(readTestdata(f, name))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, _ = parseInteraction(body)
 		_, _ = parseInteractionForm(body)

@@ -19,6 +19,7 @@ const (
 	kindChallenge                      // url_verification: answer the challenge
 	kindRateLimited                    // app_rate_limited: Slack is dropping our events
 	kindMessage                        // a message or app_mention event
+	kindRevoked                        // app_uninstalled, or tokens_revoked naming a bot token: stop sending
 )
 
 // request is the pure reading of one Events API body.
@@ -28,6 +29,12 @@ type request struct {
 	eventID   string
 	eventType string // inner event type, for logs
 	msg       slackMessage
+	// revokedBots are the bot user ids whose tokens tokens_revoked names;
+	// empty for app_uninstalled (every token of the app is gone).
+	revokedBots []string
+	// rateLimitedMinute is app_rate_limited's minute_rate_limited (Unix
+	// seconds of the minute in which Slack drops this app's events).
+	rateLimitedMinute int64
 }
 
 // slackMessage is the part of a message or app_mention event the adapter uses.
@@ -58,8 +65,13 @@ func parseRequest(body []byte) (request, error) {
 	var outer struct {
 		Type  string `json:"type"`
 		Event *struct {
-			Type string `json:"type"`
+			Type   string `json:"type"`
+			Tokens struct {
+				Bot []string `json:"bot"`
+			} `json:"tokens"`
 		} `json:"event"`
+		EventID           string `json:"event_id"`
+		MinuteRateLimited int64  `json:"minute_rate_limited"`
 	}
 	if err := json.Unmarshal(body, &outer); err != nil {
 		return request{}, fmt.Errorf("slack: events payload is not JSON: %w", err)
@@ -76,7 +88,7 @@ func parseRequest(body []byte) (request, error) {
 		}
 		return request{kind: kindChallenge, challenge: uv.Challenge}, nil
 	case slackevents.AppRateLimited:
-		return request{kind: kindRateLimited}, nil
+		return request{kind: kindRateLimited, rateLimitedMinute: outer.MinuteRateLimited}, nil
 	case slackevents.CallbackEvent:
 	default:
 		return request{kind: kindOther, eventType: outer.Type}, nil
@@ -85,6 +97,16 @@ func parseRequest(body []byte) (request, error) {
 		return request{}, errors.New("slack: event_callback without event")
 	}
 	inner := outer.Event.Type
+	switch inner {
+	case string(slackevents.AppUninstalled):
+		return request{kind: kindRevoked, eventID: outer.EventID, eventType: inner}, nil
+	case string(slackevents.TokensRevoked):
+		if len(outer.Event.Tokens.Bot) == 0 {
+			// Only users' OAuth tokens: the adapter uses none.
+			return request{kind: kindOther, eventID: outer.EventID, eventType: inner}, nil
+		}
+		return request{kind: kindRevoked, eventID: outer.EventID, eventType: inner, revokedBots: outer.Event.Tokens.Bot}, nil
+	}
 	if inner != string(slackevents.Message) && inner != string(slackevents.AppMention) {
 		return request{kind: kindOther, eventType: inner}, nil
 	}
@@ -119,6 +141,19 @@ func parseRequest(body []byte) (request, error) {
 			for _, f := range e.Message.Files {
 				r.msg.files = append(r.msg.files, fileName(f.Name, f.Title))
 			}
+		}
+		if e.Message != nil && e.Message.BotProfile != nil && r.msg.botID == "" {
+			// Another app posting with a user token: bot_profile and
+			// app_id, no bot_id. Still a bot, never a customer.
+			r.msg.botID = e.Message.BotProfile.ID
+			if r.msg.botID == "" {
+				r.msg.botID = "app"
+			}
+		}
+		if e.Root != nil && r.msg.parentUser == "" {
+			// thread_broadcast carries the thread's root instead of
+			// parent_user_id.
+			r.msg.parentUser = e.Root.User
 		}
 	case *slackevents.AppMentionEvent:
 		r.msg = slackMessage{eventType: inner, channel: e.Channel, user: e.User, text: e.Text,
@@ -173,8 +208,10 @@ type identity struct {
 //   - in the support channel, thread replies are agent messages (whether
 //     the thread is a case is looked up later) and top-level messages are
 //     ignored;
-//   - elsewhere, direct messages and messages that mention the bot are
-//     customer messages; other channel messages are ignored.
+//   - elsewhere, direct messages, group DMs (mpim) and messages that
+//     mention the bot are customer messages; other channel messages are
+//     ignored. A mention arrives twice (message and app_mention, one ts):
+//     the dedupe key "slack:msg:<channel>:<ts>" answers it once.
 func classify(m slackMessage, self identity, supportChannel string) (route, string) {
 	inCaseThread := supportChannel != "" && m.channel == supportChannel && m.threadTS != "" && m.threadTS != m.ts &&
 		m.botID == "" && m.user != "" && (self.userID == "" || m.user != self.userID)
@@ -201,13 +238,17 @@ func classify(m slackMessage, self identity, supportChannel string) (route, stri
 			return routeAgent, ""
 		}
 		return routeIgnore, "top-level message in the support channel"
-	case m.eventType == string(slackevents.AppMention), isDM(m):
+	case m.eventType == string(slackevents.AppMention), isDM(m), isGroupDM(m):
 		return routeCustomer, ""
 	case self.userID != "" && strings.Contains(m.text, "<@"+self.userID+">"):
 		return routeCustomer, ""
 	}
 	return routeIgnore, "channel message that does not mention the bot"
 }
+
+// isGroupDM reports a group DM (mpim) the bot was added to: like a direct
+// message, every message in it is for the bot, no mention needed.
+func isGroupDM(m slackMessage) bool { return m.channelType == slackevents.ChannelTypeMPIM }
 
 func isDM(m slackMessage) bool {
 	if m.channelType != "" {
@@ -243,7 +284,7 @@ func customerMessage(eventID string, m slackMessage, self identity) core.Message
 		ReplyTo:    m.threadTS,
 		Note:       filesNote(m.files),
 	}
-	if msg.ReplyTo == "" && !isDM(m) {
+	if msg.ReplyTo == "" && !isDM(m) && !isGroupDM(m) {
 		msg.ReplyTo = m.ts
 	}
 	return msg

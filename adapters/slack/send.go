@@ -53,6 +53,9 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 		return &core.SendError{Platform: Platform, Permanent: true,
 			Err: fmt.Errorf("reply %s is addressed to %q, not a Slack channel", r.ID, r.Key.Platform)}
 	}
+	if err := a.sendRevoked(r); err != nil {
+		return err
+	}
 	switch r.Kind {
 	case core.ReplyAnswer:
 		return a.sendAnswer(ctx, r)

@@ -21,11 +21,20 @@
 // and groups. In a group only messages addressed to the bot are answered: a
 // mention of @bot, a reply to the bot, or a command; with privacy mode on
 // (BotFather's default) Telegram sends nothing else anyway. Edits, channel
-// posts, messages of other bots and anonymous admins are skipped.
+// posts, messages of other bots and anonymous admins are skipped. A button
+// under a channel post or an inline message only stops the spinner: the
+// bot does not speak in channels.
+//
+// Commands ("/start", "/start ref42", "/start@bot" in a group, "/help",
+// "/order_status") are marked as such (core.Message.Command) and answered as
+// commands, not classified as text; the customer's client language
+// (language_code) is the language hint of a command.
 //
 // Conversation key: {Platform: "telegram", Chat: chat id, User: sender id}.
 // Dedupe keys: "telegram:update:<update_id>" and
-// "telegram:msg:<chat.id>:<message_id>" ("telegram:cbq:<id>" for a button).
+// "telegram:msg:<chat.id>:<message_id>" ("telegram:cbq:<id>" for a button);
+// a redelivered button press is not answered again, not even with
+// answerCallbackQuery.
 //
 // Outbound, Send calls sendMessage without a parse mode (relayed customer
 // and agent text is shown literally), splits text longer than 4,096 UTF-16
@@ -202,17 +211,21 @@ func (a *Adapter) checkSecret(got string) bool {
 // callback query. It returns an error only when Handle failed, in which
 // case the update must be delivered again.
 func (a *Adapter) process(ctx context.Context, u update) error {
+	duplicate := false
 	if u.Message != nil {
 		res, err := a.h.Handle(ctx, *u.Message)
 		if err != nil {
 			return fmt.Errorf("telegram: handle update %d: %w", u.ID, err)
 		}
+		duplicate = res.Duplicate
 		a.log.DebugContext(ctx, "telegram: update handled", "update_id", u.ID, "message", u.Message.ID,
 			"duplicate", res.Duplicate, "replies", len(res.Replies))
 	} else {
 		a.log.DebugContext(ctx, "telegram: update skipped", "update_id", u.ID, "reason", u.Skip)
 	}
-	if u.CallbackQueryID != "" {
+	// A redelivered button press was answered the first time: the dedupe
+	// keys cover the callback query as they cover the message.
+	if u.CallbackQueryID != "" && !duplicate {
 		a.answerCallback(ctx, u.CallbackQueryID)
 	}
 	return nil

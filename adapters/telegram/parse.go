@@ -117,6 +117,7 @@ func normalizeMessage(updateID int, m *tgbotapi.Message, me identity) (*core.Mes
 	if group && !addressed(m, text, me) {
 		return nil, "group message not addressed to the bot"
 	}
+	cmd := command(text)
 	text = cleanText(text, me.UserName)
 	note := mediaNote(m)
 	if text == "" && note == "" {
@@ -133,6 +134,12 @@ func normalizeMessage(updateID int, m *tgbotapi.Message, me identity) (*core.Mes
 		Text:     text,
 		UserName: displayName(m.From),
 		Note:     note,
+		Command:  cmd,
+	}
+	if cmd != "" {
+		// "/start" has no words to tell the customer's language by; the
+		// client's language does.
+		msg.Language = primaryLanguage(m.From.LanguageCode)
 	}
 	if group {
 		// In a group the answer quotes the question it answers.
@@ -147,6 +154,12 @@ func normalizeCallback(updateID int, q *tgbotapi.CallbackQuery) (*core.Message, 
 		return nil, "callback query without sender"
 	case q.Message == nil || q.Message.Chat == nil:
 		return nil, "callback query of an inline message (no chat to answer in)"
+	case q.Message.Chat.Type == "channel":
+		// Answering would post publicly in the channel; the bot serves
+		// private chats and groups only, as for messages.
+		return nil, "callback query of a channel post"
+	case q.From.IsBot:
+		return nil, "callback query from a bot"
 	case q.Data == "":
 		return nil, "callback query without data"
 	}
@@ -198,11 +211,38 @@ func addressed(m *tgbotapi.Message, text string, me identity) bool {
 	return false
 }
 
-// cleanText removes the bot's @mention and turns a leading command
-// ("/start@bot payload") into words ("start payload").
+// command returns the name of the bot command text starts with, in lower
+// case and without '/' and "@botname" ("/Start@Bot ref" gives "start"), or
+// "" when text is no command. Telegram command names are 1-32 letters,
+// digits and underscores; a bare "/" or "/ hi" is text.
+func command(text string) string {
+	if !strings.HasPrefix(text, "/") {
+		return ""
+	}
+	word, _, _ := strings.Cut(strings.Fields(text)[0][1:], "@")
+	if word == "" || len(word) > 32 {
+		return ""
+	}
+	for i := 0; i < len(word); i++ {
+		if !isUserNameByte(word[i]) {
+			return ""
+		}
+	}
+	return strings.ToLower(word)
+}
+
+// primaryLanguage returns the primary subtag of an IETF language tag in
+// lower case ("pt-br" gives "pt"), or "".
+func primaryLanguage(tag string) string {
+	l, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	return l
+}
+
+// cleanText removes the bot's @mention and the bot's name from a leading
+// command ("/start@bot payload" becomes "/start payload").
 func cleanText(text, userName string) string {
 	if strings.HasPrefix(text, "/") {
-		cmd, rest, _ := strings.Cut(text[1:], " ")
+		cmd, rest, _ := strings.Cut(text, " ")
 		cmd, _, _ = strings.Cut(cmd, "@")
 		text = strings.TrimSpace(cmd + " " + rest)
 	}

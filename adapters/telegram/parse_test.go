@@ -40,8 +40,33 @@ func TestParse(t *testing.T) {
 		{file: "private_start.json", want: &core.Message{
 			Key: key("1111111", "1111111"), ID: "1111111:1366",
 			DedupeKeys: []string{"telegram:update:851793507", "telegram:msg:1111111:1366"},
-			Text:       "start", UserName: "Ana",
+			Text:       "/start", UserName: "Ana", Command: "start", Language: "pt",
 		}},
+		// A deep link: the payload stays in the text, the command is start.
+		{file: "private_start_deeplink.json", want: &core.Message{
+			Key: key("3333333", "3333333"), ID: "3333333:1372",
+			DedupeKeys: []string{"telegram:update:851793520", "telegram:msg:3333333:1372"},
+			Text:       "/start ref-spring24", UserName: "Wei Zhang", Command: "start", Language: "zh",
+		}},
+		{file: "group_start_botname.json", want: &core.Message{
+			Key: key("-1001234567890", "2222222"), ID: "-1001234567890:82",
+			DedupeKeys: []string{"telegram:update:851793521", "telegram:msg:-1001234567890:82"},
+			Text:       "/start", UserName: "Bo", Command: "start", Language: "en", ReplyTo: "82",
+		}},
+		{file: "private_help.json", want: &core.Message{
+			Key: key("1111111", "1111111"), ID: "1111111:1373",
+			DedupeKeys: []string{"telegram:update:851793522", "telegram:msg:1111111:1373"},
+			Text:       "/help", UserName: "Ana", Command: "help", Language: "en",
+		}},
+		{file: "private_command_intent.json", want: &core.Message{
+			Key: key("1111111", "1111111"), ID: "1111111:1374",
+			DedupeKeys: []string{"telegram:update:851793523", "telegram:msg:1111111:1374"},
+			Text:       "/opening_hours", UserName: "Ana", Command: "opening_hours", Language: "en",
+		}},
+		// Buttons under a channel post or an inline message: the spinner is
+		// stopped, nothing is said in the channel.
+		{file: "callback_channel_post.json", callback: "4382bfdwdsb323b2e1"},
+		{file: "callback_inline_message.json", callback: "4382bfdwdsb323b2e2"},
 		{file: "group_mention.json", want: &core.Message{
 			Key: key("-1001234567890", "2222222"), ID: "-1001234567890:77",
 			DedupeKeys: []string{"telegram:update:851793508", "telegram:msg:-1001234567890:77"},
@@ -142,8 +167,8 @@ func TestCleanText(t *testing.T) {
 		{"@switchboard_test_bot hi", "hi"},
 		{"hi @SWITCHBOARD_TEST_BOT!", "hi !"},
 		{"hi @switchboard_test_bot_2", "hi @switchboard_test_bot_2"},
-		{"/help@switchboard_test_bot  me  now", "help me now"},
-		{"/start", "start"},
+		{"/help@switchboard_test_bot  me  now", "/help me now"},
+		{"/start", "/start"},
 		{"  spaced\n\ttext ", "spaced text"},
 		{"@switchboard_test_bot", ""},
 	}

@@ -85,21 +85,70 @@ func (a *Adapter) Send(ctx context.Context, r core.Reply) error {
 // Run reads lines from in until EOF or ctx is done. Each non-empty line is
 // handled by h; Run then waits until that line's replies were printed, so
 // that with piped input the output is in conversation order. With prompt
-// set it prints "you> " before each line (for interactive use).
+// set it prints "you> " before each line (for interactive use without a
+// line editor).
 func (a *Adapter) Run(ctx context.Context, in io.Reader, h Handler, prompt bool) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	var lastQuick []string
-	for {
+	next := func() (string, error) {
 		if prompt {
 			a.mu.Lock()
 			_, _ = io.WriteString(a.out, "you> ")
 			a.mu.Unlock()
 		}
-		if !sc.Scan() {
-			break
+		if sc.Scan() {
+			return sc.Text(), nil
 		}
-		text := strings.TrimSpace(sc.Text())
+		if err := sc.Err(); err != nil {
+			return "", fmt.Errorf("terminal: read input: %w", err)
+		}
+		return "", io.EOF
+	}
+	return a.RunLines(ctx, next, h)
+}
+
+// RunLines is Run over a line source: next returns one line without its
+// newline, io.EOF at the end (a line editor returns it for Ctrl-D and
+// Ctrl-C too), or another error, which RunLines returns. The conversation
+// itself stays in the store either way.
+//
+// When ctx is done (Ctrl-C outside raw mode sends SIGINT) RunLines returns
+// nil at once, even while next is blocked reading.
+func (a *Adapter) RunLines(ctx context.Context, next func() (string, error), h Handler) error {
+	type result struct {
+		line string
+		err  error
+	}
+	want := make(chan struct{})
+	got := make(chan result, 1) // buffered: the reader never blocks on a RunLines that returned
+	defer close(want)
+	go func() {
+		for range want {
+			line, err := next()
+			got <- result{line, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var lastQuick []string
+	for {
+		want <- struct{}{}
+		var line string
+		var err error
+		select {
+		case r := <-got:
+			line, err = r.line, r.err
+		case <-ctx.Done():
+			return nil // interrupted: the conversation is kept
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		text := strings.TrimSpace(line)
 		if text == "" {
 			continue
 		}
@@ -108,7 +157,6 @@ func (a *Adapter) Run(ctx context.Context, in io.Reader, h Handler, prompt bool)
 			Key:      a.Key(),
 			ID:       core.NewID(),
 			Text:     text,
-			UserName: a.user,
 			Received: time.Now(),
 		})
 		if err != nil {
@@ -126,10 +174,6 @@ func (a *Adapter) Run(ctx context.Context, in io.Reader, h Handler, prompt bool)
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("terminal: read input: %w", err)
-	}
-	return nil
 }
 
 // pickQuickReply maps "2" to the second quick reply offered last.

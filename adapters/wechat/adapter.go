@@ -14,6 +14,11 @@
 // Bad signatures answer 401, malformed bodies 400, bodies over MaxBodyBytes
 // 400, an engine failure 500 (WeChat then retries).
 //
+// Events (see normalizeEvent): subscribe and SCAN greet the follower with
+// the bot's welcome (the /start command), a menu CLICK whose EventKey names
+// a bot command (WithCommands) answers it, and every other event and the
+// device messages of WeChat hardware are acknowledged with "success" only.
+//
 // WeChat waits 5 seconds for the response and retries a push three times.
 // When the first reply is sent by the outbox within Config.ReplyBudget of the
 // push's arrival, it goes out in the HTTP response as a passive reply
@@ -69,6 +74,14 @@ func WithHTTPClient(c *http.Client) Option {
 	return func(a *Adapter) { a.api.client = c }
 }
 
+// WithCommands makes a menu button press (CLICK event) whose EventKey is a
+// bot command, as isCommand reports (an intent's name or an FAQ id, e.g.
+// "order_status"), answered as that command; other keys are only
+// acknowledged. isCommand must be safe for concurrent use.
+func WithCommands(isCommand func(key string) bool) Option {
+	return func(a *Adapter) { a.isCommand = isCommand }
+}
+
 // Adapter serves the WeChat webhook and is the core.Sender of the "wechat"
 // platform. It is safe for concurrent use.
 type Adapter struct {
@@ -80,6 +93,9 @@ type Adapter struct {
 	api     *apiClient
 	tokens  *tokenSource
 	passive *passiveHub
+	// isCommand reports whether a menu CLICK's EventKey names a bot
+	// command; nil: none does (WithCommands).
+	isCommand func(string) bool
 }
 
 // New returns an Adapter for one official account. It returns an error when
@@ -191,7 +207,7 @@ func (a *Adapter) servePush(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	msg, ok := normalize(p.msg, a.cfg.WelcomeText)
+	msg, ok := normalize(p.msg, a.cfg.WelcomeText, a.isCommand)
 	if !ok {
 		a.log.DebugContext(ctx, "wechat: event acknowledged", "event", string(p.msg.Event))
 		a.ack(w, p)

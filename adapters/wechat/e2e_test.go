@@ -142,12 +142,12 @@ func TestE2EOtherTypes(t *testing.T) {
 		in        wechatfake.Inbound
 		wantReply string // "" = acknowledged only
 	}{
-		{"image", wechatfake.Inbound{MsgType: "image", MsgID: 11, PicURL: "http://mmbiz.qpic.cn/x.jpg", MediaID: "m1"}, mediaAck}, // no words: acknowledged (core.NoticeMedia), the note is in the transcript
+		{"image", wechatfake.Inbound{MsgType: "image", MsgID: 11, PicURL: "http://mmbiz.qpic.cn/x.jpg", MediaID: "m1"}, mediaAck}, // no words: acknowledged (core.NoticeNoText), the note is in the transcript
 		{"voice with recognition", wechatfake.Inbound{MsgType: "voice", MsgID: 12, MediaID: "m2", Format: "amr", Recognition: "我的订单在哪"}, "echo: 我的订单在哪"},
-		{"voice without", wechatfake.Inbound{MsgType: "voice", MsgID: 13, MediaID: "m3", Format: "amr"}, mediaAck},                                       // no words: acknowledged (core.NoticeMedia), the note is in the transcript
-		{"location", wechatfake.Inbound{MsgType: "location", MsgID: 14, LocationX: 23.134521, LocationY: 113.358803, Scale: 20, Label: "广州市"}, mediaAck}, // no words: acknowledged (core.NoticeMedia), the note is in the transcript
-		{"link", wechatfake.Inbound{MsgType: "link", MsgID: 15, Title: "Docs", Description: "d", URL: "https://example.com/a"}, mediaAck},                // no words: acknowledged (core.NoticeMedia), the note is in the transcript
-		{"shortvideo", wechatfake.Inbound{MsgType: "shortvideo", MsgID: 16, MediaID: "m4"}, mediaAck},                                                    // no words: acknowledged (core.NoticeMedia), the note is in the transcript
+		{"voice without", wechatfake.Inbound{MsgType: "voice", MsgID: 13, MediaID: "m3", Format: "amr"}, mediaAck},                                       // no words: acknowledged (core.NoticeNoText), the note is in the transcript
+		{"location", wechatfake.Inbound{MsgType: "location", MsgID: 14, LocationX: 23.134521, LocationY: 113.358803, Scale: 20, Label: "广州市"}, mediaAck}, // no words: acknowledged (core.NoticeNoText), the note is in the transcript
+		{"link", wechatfake.Inbound{MsgType: "link", MsgID: 15, Title: "Docs", Description: "d", URL: "https://example.com/a"}, mediaAck},                // no words: acknowledged (core.NoticeNoText), the note is in the transcript
+		{"shortvideo", wechatfake.Inbound{MsgType: "shortvideo", MsgID: 16, MediaID: "m4"}, mediaAck},                                                    // no words: acknowledged (core.NoticeNoText), the note is in the transcript
 		{"subscribe", wechatfake.Event("", "subscribe", 1700000000), "echo: 你好"},
 		{"subscribe retried", wechatfake.Event("", "subscribe", 1700000000), ""},
 		{"unsubscribe", wechatfake.Event("", "unsubscribe", 1700000001), ""},

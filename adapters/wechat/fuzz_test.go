@@ -13,6 +13,9 @@ import (
 // sender's conversation, or to an acknowledged event.
 func FuzzParseMessageXML(f *testing.F) {
 	f.Add([]byte(msgC))
+	for name := range eventFiles {
+		f.Add(readEvent(f, name))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := parseMessageXML(data)
 		if err != nil {
@@ -21,7 +24,7 @@ func FuzzParseMessageXML(f *testing.F) {
 			}
 			return
 		}
-		msg, ok := normalize(m, "hi")
+		msg, ok := normalize(m, "hi", func(string) bool { return true })
 		if !ok {
 			return
 		}

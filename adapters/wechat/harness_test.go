@@ -81,6 +81,7 @@ type harnessOpts struct {
 	mode         wechatfake.Mode
 	cfg          func(*Config)
 	noDispatcher bool
+	opts         []Option
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -111,7 +112,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			disp.Notify()
 		}
 	}})
-	h.adapter, err = New(cfg, h.engine, st, logger)
+	h.adapter, err = New(cfg, h.engine, st, logger, o.opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -178,30 +178,25 @@ func decodeXML(b []byte, v any) error {
 }
 
 // normalize turns a push into the core.Message the engine handles, and
-// reports false for pushes that are only acknowledged (events other than
-// subscribe). Text becomes Text; a voice note becomes its Recognition (语音识别
-// result) when WeChat sent one; images, videos, locations, links, voice
-// without recognition and other types get a Note describing them so they
-// reach the transcript and the bot (which answers them with its fallback). A
-// subscribe (关注) event becomes a message whose Text is welcome, so that the
-// bot greets the new follower; the transcript shows welcome as the
-// customer's turn. Message IDs and dedupe keys are
-// "wechat:msg:<MsgId>" for messages and
-// "wechat:event:<openid>:<CreateTime>:<Event>" for events, because WeChat
-// retries a push up to three times.
-func normalize(m message.MixMessage, welcome string) (core.Message, bool) {
+// reports false for pushes that are only acknowledged ("success", no
+// reply): see normalizeEvent for events; device messages (device_text,
+// device_event, from WeChat hardware) are acknowledged too. Text becomes
+// Text; a voice note becomes its Recognition (语音识别 result) when WeChat
+// sent one; images, videos, locations, links, voice without recognition and
+// other types get a Note describing them so they reach the transcript and
+// the bot. Message IDs and dedupe keys are "wechat:msg:<MsgId>" for
+// messages and "wechat:event:<openid>:<CreateTime>:<Event>" for events,
+// because WeChat retries a push up to three times. isCommand reports
+// whether a menu key names a bot command (an intent or FAQ entry); nil
+// means none does.
+func normalize(m message.MixMessage, welcome string, isCommand func(string) bool) (core.Message, bool) {
 	openID := string(m.FromUserName)
 	out := core.Message{Key: core.ConversationKey{Platform: Platform, Chat: openID, User: openID}}
 	if m.MsgType == message.MsgTypeEvent {
-		if m.Event != message.EventSubscribe {
-			return core.Message{}, false
-		}
-		// No Note: the engine hands Text and Note together to the
-		// Understander, and a note would skew its intent and language.
-		out.Text = welcome
-		out.ID = fmt.Sprintf("ev-%s-%d-%s", openID, m.CreateTime, m.Event)
-		out.DedupeKeys = []string{fmt.Sprintf("%s:event:%s:%d:%s", Platform, openID, m.CreateTime, m.Event)}
-		return out, true
+		return normalizeEvent(out, m, welcome, isCommand)
+	}
+	if isDeviceMessage(m.MsgType) {
+		return core.Message{}, false
 	}
 	switch m.MsgType {
 	case message.MsgTypeText:

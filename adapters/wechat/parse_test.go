@@ -33,7 +33,8 @@ func TestNormalize(t *testing.T) {
 		{"subscribe", wechatfake.Event("oA", "subscribe", 1700000000), true, "welcome!", "",
 			"ev-oA-1700000000-subscribe", "wechat:event:oA:1700000000:subscribe"},
 		{"unsubscribe", wechatfake.Event("oA", "unsubscribe", 1700000000), false, "", "", "", ""},
-		{"SCAN", wechatfake.Event("oA", "SCAN", 1700000000), false, "", "", "", ""},
+		{"SCAN", wechatfake.Event("oA", "SCAN", 1700000000), true, "welcome!", "",
+			"ev-oA-1700000000-SCAN", "wechat:event:oA:1700000000:SCAN"},
 		{"text without MsgId", wechatfake.Inbound{OpenID: "oA", MsgType: "text", Content: "x", CreateTime: 42}, true, "x", "",
 			"m-oA-42-text", "wechat:msg:oA:42:text"},
 	}
@@ -43,7 +44,7 @@ func TestNormalize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := normalize(m, "welcome!")
+			got, ok := normalize(m, "welcome!", nil)
 			if ok != tt.ok {
 				t.Fatalf("ok = %v, want %v", ok, tt.ok)
 			}

@@ -20,7 +20,14 @@ func TestPassiveClaimExactlyOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range rounds {
 		id := "m" + string(rune('a'+i%26)) + time.Now().String()
-		budget := time.Duration(rand.IntN(2000)) * time.Microsecond
+		// Budgets and delays of up to 10 ms, in waves of 100 rounds: on a
+		// loaded machine (CI runs packages in parallel) smaller windows
+		// made every claim come after its deadline, so only one path was
+		// ever taken.
+		if i%100 == 0 {
+			wg.Wait()
+		}
+		budget := time.Duration(rand.IntN(10000)) * time.Microsecond
 		w := hub.register(id, time.Now().Add(budget))
 		wg.Add(2)
 		go func() { // the handler
@@ -40,7 +47,7 @@ func TestPassiveClaimExactlyOnce(t *testing.T) {
 		}()
 		go func() { // the Dispatcher's Send
 			defer wg.Done()
-			time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+			time.Sleep(time.Duration(rand.IntN(10000)) * time.Microsecond)
 			if w := hub.claim(id, time.Now()); w != nil {
 				if res := w.hand(context.Background(), core.Reply{}, []string{"x"}); res.parts == 1 {
 					return

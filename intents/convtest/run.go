@@ -206,7 +206,8 @@ func runFile(ctx context.Context, tests []Test, u core.Understander, opts Option
 }
 
 // check compares one step's answer with the expectations and returns one
-// "  what: want …, got …" line (or several) per difference.
+// "  what: want …, got …" line (or several) per difference, followed, when
+// there is any, by what the bot said (once).
 func check(want Expect, res core.Result) []string {
 	d := res.Decision
 	var texts, quick []string
@@ -244,22 +245,35 @@ func check(want Expect, res core.Result) []string {
 			diff("slots."+k, want.Slots[k], got)
 		}
 	}
+	quoted := false // the replies are already in diffs
 	for _, p := range want.Says {
-		if !p.Match(said) {
+		if !p.Match(said) && !quoted {
 			diffs = append(diffs, fmt.Sprintf("  says: want %q in the replies, got:", p.Source))
 			diffs = append(diffs, quote(texts)...)
+			quoted = true
+		} else if !p.Match(said) {
+			diffs = append(diffs, fmt.Sprintf("  says: want %q in the replies", p.Source))
 		}
 	}
 	for _, p := range want.NotSays {
-		if p.Match(said) {
+		if p.Match(said) && !quoted {
 			diffs = append(diffs, fmt.Sprintf("  not_says: %q is in the replies:", p.Source))
 			diffs = append(diffs, quote(texts)...)
+			quoted = true
+		} else if p.Match(said) {
+			diffs = append(diffs, fmt.Sprintf("  not_says: %q is in the replies", p.Source))
 		}
 	}
 	for _, q := range want.QuickReplies {
 		if !contains(quick, q) {
 			diff("quick_replies", q, quick)
 		}
+	}
+	if len(diffs) > 0 && !quoted {
+		// What the bot said explains most failures (a wrong intent, a
+		// missing slot); shown without -v.
+		diffs = append(diffs, "  bot said:")
+		diffs = append(diffs, quote(texts)...)
 	}
 	return diffs
 }

@@ -142,3 +142,35 @@ type failing struct{}
 func (failing) Understand(context.Context, core.Input) (core.Decision, error) {
 	return core.Decision{}, os.ErrInvalid
 }
+
+// Without -v a failing step still shows what the bot said, also when only
+// the intent or a slot was wrong (it used to print only the diff).
+func TestFailureShowsRepliesWithoutVerbose(t *testing.T) {
+	u := sample(t)
+	file := filepath.Join(t.TempDir(), "f.yaml")
+	src := `- name: wrong intent
+  steps:
+    - user: what are your opening hours
+      bot: {intent: order_status}
+`
+	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	failed, err := convtest.Run(t.Context(), []string{file}, u, convtest.Options{}, &out)
+	if err != nil || failed != 1 {
+		t.Fatalf("Run = %d, %v\n%s", failed, err, out.String())
+	}
+	for _, want := range []string{
+		`intent: want "order_status", got "opening_hours"`,
+		"  bot said:",
+		"    | We're open Monday to Friday",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Count(out.String(), "We're open Monday to Friday") != 1 {
+		t.Errorf("replies shown more than once:\n%s", out.String())
+	}
+}

@@ -16,9 +16,12 @@ import (
 //   - relative days: today, tonight, tomorrow, the day after tomorrow,
 //     yesterday, "in 3 days", "in two weeks", "5 days from now", "next
 //     week", 今天, 明天, 后天, 大后天, 昨天, 前天, 3天后, 两周后, 下周;
-//   - weekdays: "friday" and 周五 (the next one, today included), "this
-//     friday" and 这周五/本周五 (this week's, Monday to Sunday), "next
-//     friday" and 下周五/下个星期五 (next week's), "last friday" and 上周五.
+//   - weekdays: "friday", "on friday", "coming friday" and 周五 (the next
+//     one, today included); "next friday" (the next Friday after today:
+//     tomorrow on a Thursday, in a week on a Friday, in six days on a
+//     Saturday); "this friday" and 这周五/本周五 (this week's, Monday to
+//     Sunday); 下周五/下个星期五 (next week's, as 下周 says in Chinese);
+//     "last friday" and 上周五 (last week's).
 //
 // A date without a year is the one closest to today. Impossible dates (2/30)
 // are not dates.
@@ -120,7 +123,7 @@ var dateRules = []dateRule{
 		if !full && g[1] == "" {
 			return time.Time{}, false // "sat", "sun", "wed" alone are too often other words
 		}
-		return weekday(today, day, map[string]string{"this": "this", "next": "next", "last": "last"}[g[1]]), true
+		return weekday(today, day, map[string]string{"this": "this", "next": "after", "last": "last"}[g[1]]), true
 	}},
 	{regexp.MustCompile(`(这个|这|本|下下个|下下|下个|下|上个|上)?\s*(?:周|星期|礼拜|禮拜|週)\s*([一二三四五六日天1-7])`), func(g []string, today time.Time, _ Context) (time.Time, bool) {
 		day := strings.Index("一二三四五六日", g[2]) / 3 // Monday = 0
@@ -154,12 +157,15 @@ var relativeDays = map[string]int{
 }
 
 // weekday returns the date of day (Monday = 0): which "" is the next one
-// from today on, "this" the one of this week (Monday to Sunday), "next"
-// the one of next week and "last" the one of last week.
+// from today on, "after" the next one after today, "this" the one of this
+// week (Monday to Sunday), "next" the one of next week and "last" the one
+// of last week.
 func weekday(today time.Time, day int, which string) time.Time {
 	cur := (int(today.Weekday()) + 6) % 7
 	monday := today.AddDate(0, 0, -cur)
 	switch which {
+	case "after":
+		return today.AddDate(0, 0, (day-cur+6)%7+1)
 	case "this":
 		return monday.AddDate(0, 0, day)
 	case "next":

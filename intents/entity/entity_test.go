@@ -39,12 +39,12 @@ func TestDate(t *testing.T) {
 		{"Tomorrow please", c, []string{"2026-11-25"}},
 		{"the day after tomorrow", c, []string{"2026-11-26"}},
 		{"today or yesterday", c, []string{"2026-11-24", "2026-11-23"}},
-		{"next friday", c, []string{"2026-12-04"}},
+		{"next friday", c, []string{"2026-11-27"}}, // the next Friday after Tuesday 24th
 		{"this friday", c, []string{"2026-11-27"}},
 		{"on Friday", c, []string{"2026-11-27"}},
 		{"tuesday", c, []string{"2026-11-24"}},
 		{"last monday", c, []string{"2026-11-16"}},
-		{"next sat", c, []string{"2026-12-05"}},
+		{"next sat", c, []string{"2026-11-28"}},
 		{"I sat down", c, nil},
 		{"in 3 days", c, []string{"2026-11-27"}},
 		{"in two weeks", c, []string{"2026-12-08"}},
@@ -311,5 +311,41 @@ func TestBuiltin(t *testing.T) {
 	}
 	if _, ok := Builtin("colour"); ok {
 		t.Error("unknown built-in found")
+	}
+}
+
+// "next friday" is the next Friday after today, on every day of the week;
+// "friday" includes today; 下周五 is next week's Friday. The clock is
+// injected; the week is one of 2026 but the rule does not depend on it.
+func TestNextWeekdayEveryDay(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		today                     string // a date of the week of Monday 2026-11-23
+		nextFriday, friday, xiaZ5 string
+	}{
+		{"2026-11-23", "2026-11-27", "2026-11-27", "2026-12-04"}, // Monday
+		{"2026-11-24", "2026-11-27", "2026-11-27", "2026-12-04"}, // Tuesday
+		{"2026-11-25", "2026-11-27", "2026-11-27", "2026-12-04"}, // Wednesday
+		{"2026-11-26", "2026-11-27", "2026-11-27", "2026-12-04"}, // Thursday: tomorrow
+		{"2026-11-27", "2026-12-04", "2026-11-27", "2026-12-04"}, // Friday: in a week, not today
+		{"2026-11-28", "2026-12-04", "2026-12-04", "2026-12-04"}, // Saturday
+		{"2026-11-29", "2026-12-04", "2026-12-04", "2026-12-04"}, // Sunday
+	}
+	for _, tt := range tests {
+		day, err := time.ParseInLocation("2006-01-02", tt.today, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := Context{Now: day.Add(10 * time.Hour), Location: loc}
+		wd := day.Weekday().String()
+		for text, want := range map[string]string{"next friday": tt.nextFriday, "friday": tt.friday, "下周五": tt.xiaZ5} {
+			got := Date(text, c)
+			if len(got) != 1 || got[0].Value != want {
+				t.Errorf("%s %s: Date(%q) = %v, want %s", wd, tt.today, text, got, want)
+			}
+		}
 	}
 }

@@ -99,9 +99,29 @@ func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 // Regex finds the matches of a regular expression (RE2 syntax, see
 // https://pkg.go.dev/regexp/syntax). The value is the first capturing group
 // when the expression has one and it matched, else the whole match; it is
-// not otherwise changed. A Regex is safe for concurrent use.
+// not otherwise changed unless Case says so. A Regex is safe for concurrent
+// use.
 type Regex struct {
-	re *regexp.Regexp
+	re   *regexp.Regexp
+	fold func(string) string // normalises the value (Case); nil keeps it
+}
+
+// Case returns a copy of r that writes its values in upper ("upper") or
+// lower ("lower") case, so that "ab123456" and "AB123456" are one value;
+// "" keeps them as written. It returns an error for another mode.
+func (r *Regex) Case(mode string) (*Regex, error) {
+	c := *r
+	switch mode {
+	case "":
+		c.fold = nil
+	case "upper":
+		c.fold = strings.ToUpper
+	case "lower":
+		c.fold = strings.ToLower
+	default:
+		return nil, fmt.Errorf("case %q: want upper or lower", mode)
+	}
+	return &c, nil
 }
 
 // NewRegex compiles expr. It returns the compile error, and an error when
@@ -134,6 +154,9 @@ func (r *Regex) Extract(text string, _ Context) []Match {
 		value := text[start:end]
 		if len(loc) >= 4 && loc[2] >= 0 && loc[3] > loc[2] {
 			value = text[loc[2]:loc[3]]
+		}
+		if r.fold != nil {
+			value = r.fold(value)
 		}
 		out = append(out, Match{Value: value, Text: text[start:end], Start: start, End: end})
 	}

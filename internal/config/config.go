@@ -327,6 +327,9 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 		}
 		v.Set(s, strings.TrimSpace(string(b)))
 	}
+	if err := checkDurations(v); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", orDefaults(file), err)
+	}
 	var cfg Config
 	dec := func(c *mapstructure.DecoderConfig) {
 		c.ErrorUnused = false // unknown keys were reported by checkUnknown with their full name
@@ -351,9 +354,20 @@ func orDefaults(file string) string {
 func checkUnknown(v *viper.Viper, file string) error {
 	known := make(map[string]bool)
 	sections := make(map[string]bool)
+	var sectionNames []string
 	for _, k := range Keys() {
 		known[k] = true
-		sections[strings.SplitN(k, ".", 2)[0]] = true
+		s := strings.SplitN(k, ".", 2)[0]
+		if !sections[s] {
+			sectionNames = append(sectionNames, s)
+		}
+		sections[s] = true
+	}
+	didYouMean := func(s string, candidates []string) string {
+		if c := closest(s, candidates); c != "" {
+			return fmt.Sprintf(" (did you mean %q?)", c)
+		}
+		return ""
 	}
 	var errs []error
 	for _, k := range v.AllKeys() {
@@ -365,10 +379,10 @@ func checkUnknown(v *viper.Viper, file string) error {
 		}
 		section := strings.SplitN(k, ".", 2)[0]
 		if !sections[section] {
-			errs = append(errs, fmt.Errorf("%s: unknown section %q", file, section))
+			errs = append(errs, fmt.Errorf("%s: unknown section %q%s", file, section, didYouMean(section, sectionNames)))
 			continue
 		}
-		errs = append(errs, fmt.Errorf("%s: unknown key %q", file, k))
+		errs = append(errs, fmt.Errorf("%s: unknown key %q%s", file, k, didYouMean(k, Keys())))
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	if len(errs) > 0 {

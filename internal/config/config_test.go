@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,8 +105,16 @@ func TestBadInput(t *testing.T) {
 		env        map[string]string
 		want       string // substring of the Load or Validate error
 	}{
-		{"unknown key", "slack:\n  singing_secret: x\n", nil, `unknown key "slack.singing_secret"`},
-		{"unknown section", "slak:\n  enabled: true\n", nil, `unknown section "slak"`},
+		{"unknown key", "slack:\n  singing_secret: x\n", nil, `unknown key "slack.singing_secret" (did you mean "slack.signing_secret"?)`},
+		{"unknown section", "slak:\n  enabled: true\n", nil, `unknown section "slak" (did you mean "slack"?)`},
+		// A duration without a unit used to be read as nanoseconds.
+		{"duration without unit", "handoff:\n  idle_return: 30\n", nil, "handoff.idle_return: 30: missing unit, e.g. 30m"},
+		{"duration without unit in env", "", map[string]string{"SWITCHBOARD_OUTBOX_MAX_BACKOFF": "300"}, "outbox.max_backoff: 300: missing unit"},
+		{"duration as a float", "server:\n  shutdown_timeout: 1.5\n", nil, "server.shutdown_timeout: 1.5: missing unit"},
+		// server.addr: 9000 passed check and then serve died.
+		{"listen address without colon", "server:\n  addr: 9000\n", nil, `server.addr: "9000" is a port without a host part; write ":9000"`},
+		{"listen address with a bad port", "server:\n  addr: \":99999\"\n", nil, "port 99999 is out of range"},
+		{"listen address not host:port", "server:\n  addr: localhost\n", nil, `server.addr: "localhost": want host:port`},
 		{"syntax", "server: [\n", nil, "c.yaml"},
 		{"bad duration", "handoff:\n  idle_return: soon\n", nil, "idle_return"},
 		{"slack without secret", "slack:\n  enabled: true\n  bot_token: x\n", nil, "slack.signing_secret: required when slack.enabled is true"},
@@ -152,5 +161,62 @@ func TestEnvName(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("secret _file twins missing from Keys()")
+	}
+}
+
+func TestZeroDurationWithoutUnitAllowed(t *testing.T) {
+	cfg, err := Load(writeFile(t, "c.yaml", "handoff:\n  idle_return: 0\n  unassigned_alert: \"0\"\n"), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Handoff.IdleReturn != 0 || cfg.Handoff.UnassignedAlert != 0 {
+		t.Fatalf("durations %s %s", cfg.Handoff.IdleReturn, cfg.Handoff.UnassignedAlert)
+	}
+}
+
+func TestListenAddresses(t *testing.T) {
+	for _, ok := range []string{":8080", "127.0.0.1:9000", "[::1]:80", "0.0.0.0:0", "localhost:http"} {
+		if err := checkListenAddr(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"9000", "localhost", ":-1", "host:port-x", "a b:80", ":65536"} {
+		if err := checkListenAddr(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestUnknownEnv(t *testing.T) {
+	got := UnknownEnv([]string{
+		"SWITCHBOARD_SLACK_SINGING_SECRET=s3cr3t",
+		"SWITCHBOARD_SLACK_SIGNING_SECRET=fine",
+		"SWITCHBOARD_HANDOF_IDLE_RETURN=30m",
+		"SWITCHBOARD_BOT_SAMPLE=1",
+		"SWITCHBOARD_NONSENSE_ENTIRELY_DIFFERENT=x",
+		"PATH=/usr/bin",
+		"SWITCHBOARD_TELEGRAM_TOKEN_FILE=/run/secrets/tg",
+	})
+	want := []string{
+		"SWITCHBOARD_HANDOF_IDLE_RETURN is not a configuration key (did you mean SWITCHBOARD_HANDOFF_IDLE_RETURN?); it is ignored",
+		"SWITCHBOARD_NONSENSE_ENTIRELY_DIFFERENT is not a configuration key; it is ignored",
+		"SWITCHBOARD_SLACK_SINGING_SECRET is not a configuration key (did you mean SWITCHBOARD_SLACK_SIGNING_SECRET?); it is ignored",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, w := range got {
+		if strings.Contains(w, "s3cr3t") {
+			t.Fatal("a value leaked into a warning")
+		}
+	}
+}
+
+func TestDurationKeysCoverEveryDuration(t *testing.T) {
+	keys := durationKeys()
+	for _, want := range []string{"handoff.idle_return", "server.shutdown_timeout", "outbox.base_backoff", "store.dedupe_ttl"} {
+		if !slices.Contains(keys, want) {
+			t.Errorf("durationKeys() = %v, missing %s", keys, want)
+		}
 	}
 }

@@ -19,6 +19,8 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.Addr == "" {
 		bad("server.addr", "must not be empty (e.g. \":8080\")")
+	} else if err := checkListenAddr(c.Server.Addr); err != nil {
+		bad("server.addr", "%v", err)
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout", "must be positive, got %s", c.Server.ShutdownTimeout)

@@ -40,6 +40,7 @@ const (
 	RouteUser     = "user"     // GET /users/@me
 	RouteGateway  = "gateway"  // GET /gateway
 	RouteEdit     = "edit"     // PATCH /channels/{id}/messages/{message}
+	RouteDM       = "dm"       // POST /users/@me/channels (open a DM channel)
 )
 
 // Sent is one message the fake accepted.
@@ -78,6 +79,7 @@ type Failure struct {
 type Command struct {
 	ID          string          `json:"id"`
 	Name        string          `json:"name"`
+	Type        int             `json:"type,omitempty"` // 1 (or absent) slash, 2 user, 3 message context menu
 	Description string          `json:"description"`
 	GuildID     string          `json:"guild_id,omitempty"`
 	Options     json.RawMessage `json:"options,omitempty"`
@@ -100,6 +102,7 @@ type API struct {
 	channels     map[string]Failure
 	commands     map[string][]Command // guild id ("" = global)
 	interactions map[string]*interaction
+	dms          map[string]string // recipient id → DM channel id
 	calls        map[string]int
 	gw           *gateway
 }
@@ -122,6 +125,7 @@ func New(token, appID string) *API {
 		channels:     make(map[string]Failure),
 		commands:     make(map[string][]Command),
 		interactions: make(map[string]*interaction),
+		dms:          make(map[string]string),
 		calls:        make(map[string]int),
 	}
 	a.gw = newGateway(a)
@@ -251,6 +255,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"url": u, "shards": 1,
 			"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 86400000, "max_concurrency": 1}})
+	case RouteDM:
+		a.openDM(w, r)
 	case RouteMessages:
 		a.postMessage(w, r, seg[1])
 	case RouteEdit:
@@ -270,6 +276,8 @@ func routeOf(method string, seg []string) string {
 	switch {
 	case method == "GET" && len(seg) == 2 && seg[0] == "users" && seg[1] == "@me":
 		return RouteUser
+	case method == "POST" && len(seg) == 3 && seg[0] == "users" && seg[1] == "@me" && seg[2] == "channels":
+		return RouteDM
 	case method == "GET" && (len(seg) == 1 || len(seg) == 2) && seg[0] == "gateway":
 		return RouteGateway
 	case method == "POST" && len(seg) == 3 && seg[0] == "channels" && seg[2] == "messages":
@@ -389,7 +397,9 @@ func (a *API) putCommands(w http.ResponseWriter, r *http.Request, guild string) 
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := range cmds {
-		if cmds[i].Name == "" || cmds[i].Description == "" {
+		// Context-menu commands (types 2 and 3) have an empty description;
+		// slash commands need one.
+		if cmds[i].Name == "" || cmds[i].Description == "" && cmds[i].Type != 2 && cmds[i].Type != 3 {
 			writeError(w, Failure{Status: 400, Code: 50035, Message: "Invalid Form Body"})
 			return
 		}
@@ -424,4 +434,32 @@ func (a *API) messageJSON(s Sent) map[string]any {
 		m["application_id"] = a.appID
 	}
 	return m
+}
+
+// openDM answers POST /users/@me/channels like Discord: the DM channel with
+// recipient_id, the same one on every call.
+func (a *API) openDM(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		RecipientID string `json:"recipient_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.RecipientID == "" {
+		writeError(w, Failure{Status: 400, Code: 50035, Message: "Invalid Form Body"})
+		return
+	}
+	a.mu.Lock()
+	id := a.dms[body.RecipientID]
+	if id == "" {
+		id = "9" + a.newID()
+		a.dms[body.RecipientID] = id
+	}
+	a.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"id": id, "type": 1, "last_message_id": nil,
+		"recipients": []map[string]any{{"id": body.RecipientID}}})
+}
+
+// DMChannel returns the DM channel opened with user, or "".
+func (a *API) DMChannel(user string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.dms[user]
 }

@@ -157,6 +157,25 @@ func (a *API) issue(typ int, where Where, user User, data, message map[string]an
 	return Interaction{ID: id, Token: token, Body: body}
 }
 
+// IssueRaw registers an interaction body written elsewhere (a recorded
+// payload under an adapter's testdata/) so that its token accepts
+// follow-ups once it is acknowledged, and returns it. The body must carry
+// id and token.
+func (a *API) IssueRaw(body []byte) (Interaction, error) {
+	var p struct {
+		ID        string `json:"id"`
+		Token     string `json:"token"`
+		ChannelID string `json:"channel_id"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil || p.ID == "" || p.Token == "" {
+		return Interaction{}, fmt.Errorf("fake discord: interaction body without id or token: %v", err)
+	}
+	a.mu.Lock()
+	a.interactions[p.Token] = &interaction{id: p.ID, token: p.Token, channelID: p.ChannelID, created: time.Now()}
+	a.mu.Unlock()
+	return Interaction{ID: p.ID, Token: p.Token, Body: body}, nil
+}
+
 // Expire makes the interaction's token invalid, as 15 minutes after it was issued.
 func (a *API) Expire(token string) {
 	a.mu.Lock()
