@@ -91,7 +91,9 @@ func TestChatLineEditor(t *testing.T) {
 		keys: strings.NewReader("hours" + strings.Repeat("\x1b[D", 5) + "opening \r" + "\x1b[A\r" + "\x03")}
 	defer close(tty.closed)
 	done := make(chan error, 1)
-	go func() { done <- chatEditor(context.Background(), cfg, slog.New(slog.DiscardHandler), "local", tty, false) }()
+	go func() {
+		done <- chatEditor(context.Background(), cfg, slog.New(slog.DiscardHandler), "local", tty, false)
+	}()
 	select {
 	case err := <-done:
 		if err != nil {
