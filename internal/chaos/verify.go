@@ -54,6 +54,15 @@ type Report struct {
 	Requests           int            // webhook requests in all
 	Statuses           map[string]int // their outcomes
 	Problems           []string       // broken guarantees, empty when all held
+
+	// With Options.PowerLoss: power cuts after deaths (and one after the
+	// final graceful stop), unsynced writes they dropped, uncommitted
+	// namespace changes they undid, cuts that kept a torn write, and bolt
+	// files that opened and passed tx.Check after a cut.
+	PowerCuts, CutDroppedWrites, CutUndoneOps, TornWrites, BoltChecks int
+	// Syncs and AppliedWrites are the fsync/fdatasync calls the filesystem
+	// served and the kept writes they made durable.
+	Syncs, AppliedWrites int
 }
 
 // OK reports whether every guarantee held.
@@ -65,7 +74,13 @@ func (r Report) Summary() string {
 	for _, k := range sortedKeys(r.FailpointKills) {
 		fp = append(fp, fmt.Sprintf("%s %d", k, r.FailpointKills[k]))
 	}
-	return fmt.Sprintf("kills=%d (random %d; failpoints: %s) starts=%d messages=%d acked=%d answered=%d lost=%d "+
+	pc := ""
+	if r.PowerCuts > 0 {
+		pc = fmt.Sprintf("power_cuts=%d (dropped writes %d, undone namespace changes %d, torn %d, bolt checks passed %d; "+
+			"fsyncs %d made %d writes durable) ",
+			r.PowerCuts, r.CutDroppedWrites, r.CutUndoneOps, r.TornWrites, r.BoltChecks, r.Syncs, r.AppliedWrites)
+	}
+	return pc + fmt.Sprintf("kills=%d (random %d; failpoints: %s) starts=%d messages=%d acked=%d answered=%d lost=%d "+
 		"inbound_duplicates=%d outbound_duplicates=%d (%d across a restart) gave_up=%d redelivered=%d requests=%d %v in %s",
 		r.Kills, r.RandomKills, strings.Join(fp, ", "), r.Starts, r.Messages, r.Acked, r.Answered, r.Lost,
 		r.InboundDuplicates, r.OutboundDuplicates, r.CrossRestart, r.GaveUp, r.Redelivered, r.Requests, r.Statuses,
