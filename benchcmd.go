@@ -22,6 +22,7 @@ func newBenchCmd() *cobra.Command {
 		logLevel   string
 		chaosKills int
 		powerLoss  bool
+		checkBolt  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -51,6 +52,15 @@ drives an already running gateway, the web chat only.`,
   switchboard bench --chaos 200 --power-loss`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if checkBolt != "" {
+				// Used by the power-loss campaign, in a process of its own:
+				// bbolt may panic on a corrupt file.
+				if err := chaos.CheckBolt(checkBolt); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "ok")
+				return nil
+			}
 			if powerLoss && chaosKills <= 0 {
 				return fmt.Errorf("--power-loss needs --chaos N")
 			}
@@ -111,6 +121,8 @@ drives an already running gateway, the web chat only.`,
 	f := cmd.Flags()
 	f.IntVar(&chaosKills, "chaos", 0, "instead of load: the crash test with this many kill -9s of a serve subprocess (e.g. 1000), then check nothing was lost or answered twice")
 	f.BoolVar(&powerLoss, "power-loss", false, "with --chaos: the gateway's data directory on a FUSE filesystem that loses unsynced writes; every kill is followed by a power cut and a bbolt consistency check (needs /dev/fuse and root)")
+	f.StringVar(&checkBolt, "check-bolt", "", "open this bolt file read-only, run bbolt's consistency check and exit (used by --power-loss)")
+	_ = f.MarkHidden("check-bolt")
 	f.StringVar(&platforms, "platforms", strings.Join(bench.AllPlatforms, ","), "platforms to drive, comma-separated")
 	f.Float64Var(&o.Rate, "rate", 0, "messages per second in total (open loop); 0 = as fast as --connections allow")
 	f.IntVar(&o.Connections, "connections", bench.DefaultConnections, "concurrent senders")
@@ -158,6 +170,10 @@ func runChaos(cmd *cobra.Command, kills int, powerLoss bool) error {
 	rep, err := chaos.Run(cmd.Context(), chaos.Options{Binary: bin, Dir: dir, Kills: kills, Slack: true, PowerLoss: powerLoss,
 		Logf: func(format string, args ...any) { fmt.Fprintf(errOut, format+"\n", args...) }})
 	if err != nil {
+		// What was found before the campaign had to stop.
+		for _, p := range rep.Problems {
+			fmt.Fprintln(cmd.OutOrStdout(), "PROBLEM:", p)
+		}
 		return fmt.Errorf("bench --chaos: %w (logs in %s)", err, dir)
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), rep.Summary())

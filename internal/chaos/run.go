@@ -77,7 +77,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	var pl *powerLoss
 	if o.PowerLoss {
-		if pl, err = mountPowerLoss(o.Dir); err != nil {
+		if pl, err = mountPowerLoss(o.Binary, o.Dir); err != nil {
 			return rep, err
 		}
 		defer func() { _ = pl.fs.Unmount() }()
