@@ -148,8 +148,9 @@ drives an already running gateway, the web chat only.`,
 }
 
 // runChaos runs the crash harness (internal/chaos) against this very binary:
-// serve as a subprocess with Telegram, Slack and the web chat on fake
-// platforms that retry like the real ones, killed kills times at random
+// serve as a subprocess with Telegram, Slack, WeChat and Discord on fake
+// platforms that retry like the real ones (with powerLoss on a filesystem
+// that loses unsynced writes at every kill), killed kills times at random
 // moments and at the pipeline's failpoints, then checks that every
 // acknowledged message was answered once.
 func runChaos(cmd *cobra.Command, kills int, powerLoss bool) error {
@@ -167,7 +168,7 @@ func runChaos(cmd *cobra.Command, kills int, powerLoss bool) error {
 		what = "kills and power cuts"
 	}
 	fmt.Fprintf(errOut, "switchboard bench --chaos: %d %s of %s serve, work dir %s\n", kills, what, bin, dir)
-	rep, err := chaos.Run(cmd.Context(), chaos.Options{Binary: bin, Dir: dir, Kills: kills, Slack: true, PowerLoss: powerLoss,
+	rep, err := chaos.Run(cmd.Context(), chaos.Options{Binary: bin, Dir: dir, Kills: kills, Slack: true, WeChat: true, Discord: true, PowerLoss: powerLoss,
 		Logf: func(format string, args ...any) { fmt.Fprintf(errOut, format+"\n", args...) }})
 	if err != nil {
 		// What was found before the campaign had to stop.
@@ -177,6 +178,7 @@ func runChaos(cmd *cobra.Command, kills int, powerLoss bool) error {
 		return fmt.Errorf("bench --chaos: %w (logs in %s)", err, dir)
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), rep.Summary())
+	fmt.Fprint(cmd.OutOrStdout(), rep.PlatformSummary())
 	if !rep.OK() {
 		for _, p := range rep.Problems {
 			fmt.Fprintln(cmd.OutOrStdout(), "PROBLEM:", p)

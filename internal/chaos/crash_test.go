@@ -42,8 +42,8 @@ func TestCrashRecovery(t *testing.T) {
 	n := kills(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n)*3*time.Second+2*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Options{Binary: binary, Dir: t.TempDir(), Kills: n, Slack: true, Logf: t.Logf})
-	t.Logf("summary: %s", rep.Summary())
+	rep, err := Run(ctx, Options{Binary: binary, Dir: t.TempDir(), Kills: n, Slack: true, WeChat: true, Discord: true, Logf: t.Logf})
+	t.Logf("summary: %s\n%s", rep.Summary(), rep.PlatformSummary())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,8 @@ func TestPowerLossCampaign(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n)*3*time.Second+2*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Options{Binary: binary, Dir: t.TempDir(), Kills: n, Slack: true, PowerLoss: true, Logf: t.Logf})
-	t.Logf("summary: %s", rep.Summary())
+	rep, err := Run(ctx, Options{Binary: binary, Dir: t.TempDir(), Kills: n, Slack: true, WeChat: true, Discord: true, PowerLoss: true, Logf: t.Logf})
+	t.Logf("summary: %s\n%s", rep.Summary(), rep.PlatformSummary())
 	if err != nil {
 		t.Fatal(err)
 	}
