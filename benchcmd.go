@@ -168,7 +168,7 @@ func runChaos(cmd *cobra.Command, kills int, powerLoss bool) error {
 		what = "kills and power cuts"
 	}
 	fmt.Fprintf(errOut, "switchboard bench --chaos: %d %s of %s serve, work dir %s\n", kills, what, bin, dir)
-	rep, err := chaos.Run(cmd.Context(), chaos.Options{Binary: bin, Dir: dir, Kills: kills, Slack: true, WeChat: true, Discord: true, PowerLoss: powerLoss,
+	rep, err := chaos.Run(cmd.Context(), chaos.Options{Binary: bin, Dir: dir, Kills: kills, Slack: true, Web: true, WeChat: true, Discord: true, PowerLoss: powerLoss,
 		Logf: func(format string, args ...any) { fmt.Fprintf(errOut, format+"\n", args...) }})
 	if err != nil {
 		// What was found before the campaign had to stop.

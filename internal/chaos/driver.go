@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -56,6 +55,9 @@ type Msg struct {
 	Gateway     bool               // Discord: an ordinary message over the gateway, not an interaction
 	Dispatched  bool               // Discord gateway: written to a connected session
 
+	WebToken, ClientID string // web chat: the session and the message's client_id
+	SessionLost        bool   // web chat: a POST was answered 401 (the session was gone)
+
 	// Passive holds answers that came back in the webhook's own response:
 	// WeChat passive replies, Discord type-4 interaction responses.
 	Passive []Answer
@@ -88,6 +90,7 @@ type DriverOptions struct {
 	// Redeliver is the probability that an acknowledged Telegram update is
 	// delivered once more (as after a failover on the platform's side).
 	Redeliver float64
+	Web       *WebOptions     // nil: no web chat customers
 	WeChat    *WeChatOptions  // nil: no WeChat customers
 	Discord   *DiscordOptions // nil: no Discord customers
 }
@@ -116,6 +119,11 @@ func (o DriverOptions) withDefaults() DriverOptions {
 	if o.SlackUnit <= 0 {
 		o.SlackUnit = 500 * time.Millisecond
 	}
+	if o.Web != nil {
+		w := *o.Web
+		w.withDefaults()
+		o.Web = &w
+	}
 	if o.WeChat != nil {
 		w := *o.WeChat
 		w.withDefaults()
@@ -142,13 +150,14 @@ type Driver struct {
 	// would go to the 96 Telegram lanes first.
 	lims map[string]*rate.Limiter
 
-	mu       sync.Mutex
-	msgs     []*Msg
-	nextUpd  int
-	nextMsg  int
-	nextChat int
-	nextTS   int
-	statuses map[string]int
+	mu          sync.Mutex
+	msgs        []*Msg
+	nextUpd     int
+	nextMsg     int
+	nextChat    int
+	nextTS      int
+	statuses    map[string]int
+	webSessions []string
 
 	produce    context.Context
 	stopMaking context.CancelFunc
@@ -186,6 +195,11 @@ func (d *Driver) Start() {
 	}
 	for range d.o.SlackLanes {
 		d.lanes.Go(d.slackLane)
+	}
+	if d.o.Web != nil {
+		for range d.o.Web.Lanes {
+			d.lanes.Go(d.webLane)
+		}
 	}
 	if d.o.WeChat != nil {
 		for range d.o.WeChat.Lanes {
@@ -398,6 +412,9 @@ func (d *Driver) Attempt(ctx context.Context, m *Msg, retry int) (bool, error) {
 		answer *Answer
 	)
 	switch m.Platform {
+	case "web":
+		status, err = d.postWeb(ctx, m)
+		ok = err == nil && status == http.StatusAccepted
 	case "wechat":
 		status, answer, err = d.postWeChat(ctx, m)
 		ok = err == nil && status >= 200 && status < 300
@@ -414,7 +431,7 @@ func (d *Driver) Attempt(ctx context.Context, m *Msg, retry int) (bool, error) {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		outcome = "timeout"
-	case err != nil && status == 0 && answer == nil && !isNetErr(err):
+	case errors.Is(err, errBadAnswer):
 		outcome = "bad answer"
 	case err != nil:
 		outcome = "refused/reset"
@@ -432,12 +449,8 @@ func (d *Driver) Attempt(ctx context.Context, m *Msg, retry int) (bool, error) {
 	return ok, nil
 }
 
-// isNetErr reports whether err is a failed request rather than an answer
-// the platform could not read.
-func isNetErr(err error) bool {
-	var ue *url.Error
-	return errors.As(err, &ue)
-}
+// errBadAnswer marks an answer the platform could not read.
+var errBadAnswer = errors.New("an answer the platform cannot read")
 
 // do makes req with a deadline and returns the status and body.
 func (d *Driver) do(ctx context.Context, req *http.Request, timeout time.Duration) (int, []byte, error) {
@@ -491,13 +504,16 @@ func (d *Driver) post(ctx context.Context, m *Msg, retry int) (int, error) {
 
 // shares are the parts of DriverOptions.Rate each platform writes, before
 // they are scaled to the platforms enabled.
-var shares = map[string]float64{"telegram": 0.55, "slack": 0.15, "wechat": 0.15, "discord": 0.10, "discord-gateway": 0.05}
+var shares = map[string]float64{"telegram": 0.45, "slack": 0.12, "web": 0.13, "wechat": 0.15, "discord": 0.10, "discord-gateway": 0.05}
 
 // share is platform's part of o.Rate among the platforms o enables.
 func share(o DriverOptions, platform string) float64 {
 	total := shares["telegram"]
 	if o.SlackLanes > 0 {
 		total += shares["slack"]
+	}
+	if o.Web != nil {
+		total += shares["web"]
 	}
 	if o.WeChat != nil {
 		total += shares["wechat"]

@@ -239,7 +239,7 @@ func (d *Driver) postWeChat(ctx context.Context, m *Msg) (int, *Answer, error) {
 		return status, nil, nil
 	case err != nil:
 		// WeChat shows the customer "该公众号暂时无法提供服务": not an answer.
-		return 0, nil, fmt.Errorf("passive reply WeChat cannot read: %w", err)
+		return 0, nil, fmt.Errorf("passive reply WeChat cannot read: %w: %w", errBadAnswer, err)
 	}
 	return status, &Answer{Text: r.Content, At: time.Now()}, nil
 }

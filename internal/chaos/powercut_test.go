@@ -24,7 +24,7 @@ func TestPowerLossCampaign(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n)*3*time.Second+2*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Options{Binary: binary, Dir: t.TempDir(), Kills: n, Slack: true, WeChat: true, Discord: true, PowerLoss: true, Logf: t.Logf})
+	rep, err := Run(ctx, Options{Binary: binary, Dir: t.TempDir(), Kills: n, Slack: true, Web: true, WeChat: true, Discord: true, PowerLoss: true, Logf: t.Logf})
 	t.Logf("summary: %s\n%s", rep.Summary(), rep.PlatformSummary())
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,9 @@ type Options struct {
 	// (default 0.1: at 20 messages/s a life lasts about half a second).
 	FailpointProbability float64
 	Slack                bool // Slack customers too (Events API, Slack's retry schedule)
+	// Web chat customers too (a session each, POSTs with a client_id
+	// retried until accepted; replies read from GET /api/web/messages).
+	Web bool
 	// WeChat customers too (safe-mode pushes, passive replies or the
 	// customer-service API, WeChat's three tries in 15 s).
 	WeChat bool
@@ -104,6 +107,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		defer sl.Close()
 		cfg.Slack = &SlackConfig{BotToken: "xoxb-chaos", SigningSecret: "chaos-signing-secret", APIURL: sl.APIURL()}
 		dopts.SlackSigningSecret = cfg.Slack.SigningSecret
+	}
+	if o.Web {
+		dopts.Web = &WebOptions{}
 	}
 	var wx *wxfake.Server
 	if o.WeChat {
@@ -233,6 +239,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	if err := waitDrained(ctx, g, 60*time.Second); err != nil {
 		return rep, err
+	}
+	if o.Web {
+		if ev.Web, err = drv.WebTranscripts(ctx); err != nil {
+			return rep, err
+		}
 	}
 	if err := g.Stop(15 * time.Second); err != nil {
 		return rep, err

@@ -25,6 +25,7 @@ type Evidence struct {
 	Slack    []slackfake.Post
 	WeChat   []wxfake.Sent // customer-service API messages (passive replies are in Messages)
 	Discord  []dcfake.Sent // follow-ups and channel messages
+	Web      []WebReply    // bot turns GET /api/web/messages returned at the end
 	// TelegramBounds and SlackBounds are how many replies each fake had
 	// accepted when a new gateway process was started after a death. A
 	// reply accepted twice is an allowed outbound duplicate only when a
@@ -37,7 +38,7 @@ type Evidence struct {
 }
 
 // Platforms are the platforms a campaign can drive, in report order.
-var Platforms = []string{"telegram", "slack", "wechat", "discord"}
+var Platforms = []string{"telegram", "slack", "web", "wechat", "discord"}
 
 // PlatformReport is one platform's part of a Report.
 type PlatformReport struct {
@@ -217,6 +218,11 @@ func Verify(ctx context.Context, ev Evidence, r *Report) error {
 	for i, s := range ev.Discord {
 		byDiscord[s.ChannelID] = append(byDiscord[s.ChannelID], sent{index: i, at: s.At, text: s.Content})
 	}
+	byWeb := map[string][]sent{} // message id
+	for i, w := range ev.Web {
+		id := messageOfReply(w.ID)
+		byWeb[id] = append(byWeb[id], sent{index: i, text: w.Text})
+	}
 	dupsPerCrash := map[string]map[int]int{} // platform → death → duplicates
 
 	convs := map[core.ConversationKey][]Msg{}
@@ -298,6 +304,11 @@ func Verify(ctx context.Context, ev Evidence, r *Report) error {
 				got = byWeChat[m.OpenID]
 			case "discord":
 				got = byDiscord[m.Channel]
+			case "web":
+				got = byWeb[m.ID]
+				if m.SessionLost {
+					r.problem("web message %s: its session, created with 201, was gone after a crash (401)", m.ID)
+				}
 			}
 			claimed += len(got)
 			if len(m.Passive) > 0 {
@@ -412,7 +423,7 @@ func Verify(ctx context.Context, ev Evidence, r *Report) error {
 	if k := r.Statuses["bad answer"]; k > 0 {
 		r.problem("%d webhook answers the platform could not read", k)
 	}
-	if extra := len(ev.Telegram) + len(ev.Slack) + len(ev.WeChat) + len(ev.Discord) - claimed; extra != 0 {
+	if extra := len(ev.Telegram) + len(ev.Slack) + len(ev.WeChat) + len(ev.Discord) + len(ev.Web) - claimed; extra != 0 {
 		r.problem("%d replies reached the platforms that answer none of the driver's messages", extra)
 	}
 	counters, err := st.Counters(ctx)
