@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -16,7 +17,10 @@ import (
 // fsync, not only its write.
 func TestPowerLossCampaign(t *testing.T) {
 	if err := powerfail.Available(); err != nil {
-		t.Skipf("SKIP: the power-loss campaign needs /dev/fuse and the right to mount: %v", err)
+		if os.Getenv("SWITCHBOARD_REQUIRE_FUSE") != "" {
+			t.Fatalf("SWITCHBOARD_REQUIRE_FUSE is set, but FUSE cannot be mounted here: %v", err)
+		}
+		t.Skipf("SKIP: the power-loss campaign needs /dev/fuse and the right to mount (root): %v", err)
 	}
 	n := 20
 	if *killsFlag > 0 {

@@ -490,7 +490,7 @@ func Available() error {
 	defer os.RemoveAll(dir)
 	f, err := Mount(Options{Backing: filepath.Join(dir, "disk"), Mountpoint: filepath.Join(dir, "mnt")})
 	if err != nil {
-		return fmt.Errorf("powerfail: cannot mount (root, or fusermount3 with user_allow_other, is needed): %w", err)
+		return fmt.Errorf("powerfail: cannot mount (root, or the fusermount3 helper, is needed): %w", err)
 	}
 	return f.Unmount()
 }

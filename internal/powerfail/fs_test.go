@@ -20,6 +20,9 @@ var availableOnce = sync.OnceValue(Available)
 func mountT(t *testing.T) *FS {
 	t.Helper()
 	if err := availableOnce(); err != nil {
+		if os.Getenv("SWITCHBOARD_REQUIRE_FUSE") != "" {
+			t.Fatalf("SWITCHBOARD_REQUIRE_FUSE is set, but FUSE cannot be mounted here: %v", err)
+		}
 		t.Skipf("SKIP: powerfail needs /dev/fuse and the right to mount (root or fusermount3): %v", err)
 	}
 	dir := t.TempDir()
