@@ -56,6 +56,9 @@ func TestCrashRecovery(t *testing.T) {
 	if rep.Lost != 0 || rep.InboundDuplicates != 0 {
 		t.Errorf("lost = %d, inbound duplicates = %d; want 0 and 0", rep.Lost, rep.InboundDuplicates)
 	}
+	if p := rep.Platform["discord"]; p != nil && p.ChannelDuplicates != 0 {
+		t.Errorf("%d Discord channel messages posted twice: nonce + enforce_nonce should prevent that", p.ChannelDuplicates)
+	}
 	if rep.Acked == 0 || rep.Answered != rep.Acked {
 		t.Errorf("acked = %d, answered = %d; want every acknowledged message answered", rep.Acked, rep.Answered)
 	}

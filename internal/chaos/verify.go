@@ -57,8 +57,10 @@ type PlatformReport struct {
 	// platform; MaxDupPerCrash the most duplicates one death caused.
 	DupCrashes, MaxDupPerCrash int
 	// NonceHits are Discord channel posts answered with the earlier message
-	// because their nonce was seen before (a duplicate prevented).
-	NonceHits int
+	// because their nonce was seen before (a duplicate prevented);
+	// ChannelDuplicates are Discord channel messages posted twice all the
+	// same (nonce + enforce_nonce should make them 0).
+	NonceHits, ChannelDuplicates int
 }
 
 // Report is the outcome of a campaign.
@@ -132,7 +134,7 @@ func (r Report) PlatformSummary() string {
 			fmt.Fprintf(&b, " gateway_messages=%d (handled %d, missed %d: no session, or the process died before storing)", p.Gateway, p.Handled, p.Missed)
 		}
 		if name == "discord" {
-			fmt.Fprintf(&b, " nonce_hits=%d", p.NonceHits)
+			fmt.Fprintf(&b, " nonce_hits=%d channel_duplicates=%d", p.NonceHits, p.ChannelDuplicates)
 		}
 		b.WriteString("\n")
 	}
@@ -187,6 +189,7 @@ type sent struct {
 	index int
 	at    time.Time
 	text  string
+	kind  string // Discord: "channel" or "followup"
 }
 
 // Verify opens the (stopped) gateway's store and checks the guarantees
@@ -216,7 +219,7 @@ func Verify(ctx context.Context, ev Evidence, r *Report) error {
 	}
 	byDiscord := map[string][]sent{} // channel: one customer message per channel
 	for i, s := range ev.Discord {
-		byDiscord[s.ChannelID] = append(byDiscord[s.ChannelID], sent{index: i, at: s.At, text: s.Content})
+		byDiscord[s.ChannelID] = append(byDiscord[s.ChannelID], sent{index: i, at: s.At, text: s.Content, kind: s.Kind})
 	}
 	byWeb := map[string][]sent{} // message id
 	for i, w := range ev.Web {
@@ -335,6 +338,11 @@ func Verify(ctx context.Context, ev Evidence, r *Report) error {
 			for _, copies := range distinct {
 				r.OutboundDuplicates += len(copies) - 1
 				pr.OutboundDuplicates += len(copies) - 1
+				for _, c := range copies[1:] {
+					if c.kind == "channel" {
+						pr.ChannelDuplicates++
+					}
+				}
 				for i := 1; i < len(copies); i++ {
 					death := -1
 					switch m.Platform {

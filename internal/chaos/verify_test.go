@@ -160,6 +160,15 @@ func TestVerifyOtherPlatforms(t *testing.T) {
 			web:   []WebReply{{ID: web.ID + ".r0", Text: webText}},
 			want:  "acknowledged discord message " + dm.ID + " lost",
 			check: func(r Report) bool { return r.Platform["discord"].Lost == 1 }},
+		{name: "Discord channel message posted twice across a restart", passive: []Answer{{wxText, at(1)}},
+			discord: []dcfake.Sent{{Kind: "channel", ChannelID: dm.Channel, Content: dmText, At: at(1)},
+				{Kind: "channel", ChannelID: dm.Channel, Content: dmText, At: at(3)}},
+			web:      []WebReply{{ID: web.ID + ".r0", Text: webText}},
+			restarts: []time.Time{at(2)},
+			check: func(r Report) bool {
+				p := r.Platform["discord"]
+				return p.OutboundDuplicates == 1 && p.ChannelDuplicates == 1 && r.CrossRestart == 1
+			}},
 		{name: "web session lost", passive: []Answer{{wxText, at(1)}},
 			discord:     []dcfake.Sent{{ChannelID: dm.Channel, Content: dmText, At: at(1)}},
 			web:         []WebReply{{ID: web.ID + ".r0", Text: webText}},

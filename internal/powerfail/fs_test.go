@@ -445,3 +445,30 @@ func TestRenameExchangeUndone(t *testing.T) {
 	wantFile(t, filepath.Join(d, "a"), []byte("A"))
 	wantFile(t, filepath.Join(d, "b"), []byte("B"))
 }
+
+// fsync through any descriptor of the inode, even a read-only one, makes
+// the writes of every descriptor durable.
+func TestSyncThroughAnotherDescriptor(t *testing.T) {
+	f := mountT(t)
+	p := filepath.Join(f.Dir(), "a")
+	writeFile(t, p, nil, true)
+	w, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Write([]byte("written by one")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fdatasync(int(r.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	w.Close()
+	cut(t, f, CutOptions{})
+	wantFile(t, p, []byte("written by one"))
+}
