@@ -21,6 +21,8 @@ func newBenchCmd() *cobra.Command {
 		asJSON     bool
 		logLevel   string
 		chaosKills int
+		powerLoss  bool
+		checkBolt  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -46,11 +48,24 @@ drives an already running gateway, the web chat only.`,
   switchboard bench --slow-platform --slow-rate 0.2 --slow-latency 100ms
   switchboard bench --fsync-probe --compare-nosync
   switchboard bench --target http://localhost:8080 --messages 1000
-  switchboard bench --chaos 1000`,
+  switchboard bench --chaos 1000
+  switchboard bench --chaos 200 --power-loss`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if checkBolt != "" {
+				// Used by the power-loss campaign, in a process of its own:
+				// bbolt may panic on a corrupt file.
+				if err := chaos.CheckBolt(checkBolt); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "ok")
+				return nil
+			}
+			if powerLoss && chaosKills <= 0 {
+				return fmt.Errorf("--power-loss needs --chaos N")
+			}
 			if chaosKills > 0 {
-				return runChaos(cmd, chaosKills)
+				return runChaos(cmd, chaosKills, powerLoss)
 			}
 			cfg, err := loadConfig(cmd)
 			if err != nil {
@@ -105,6 +120,9 @@ drives an already running gateway, the web chat only.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&chaosKills, "chaos", 0, "instead of load: the crash test with this many kill -9s of a serve subprocess (e.g. 1000), then check nothing was lost or answered twice")
+	f.BoolVar(&powerLoss, "power-loss", false, "with --chaos: the gateway's data directory on a FUSE filesystem that loses unsynced writes; every kill is followed by a power cut and a bbolt consistency check (needs /dev/fuse and root)")
+	f.StringVar(&checkBolt, "check-bolt", "", "open this bolt file read-only, run bbolt's consistency check and exit (used by --power-loss)")
+	_ = f.MarkHidden("check-bolt")
 	f.StringVar(&platforms, "platforms", strings.Join(bench.AllPlatforms, ","), "platforms to drive, comma-separated")
 	f.Float64Var(&o.Rate, "rate", 0, "messages per second in total (open loop); 0 = as fast as --connections allow")
 	f.IntVar(&o.Connections, "connections", bench.DefaultConnections, "concurrent senders")
@@ -130,11 +148,12 @@ drives an already running gateway, the web chat only.`,
 }
 
 // runChaos runs the crash harness (internal/chaos) against this very binary:
-// serve as a subprocess with Telegram, Slack and the web chat on fake
-// platforms that retry like the real ones, killed kills times at random
+// serve as a subprocess with Telegram, Slack, WeChat and Discord on fake
+// platforms that retry like the real ones (with powerLoss on a filesystem
+// that loses unsynced writes at every kill), killed kills times at random
 // moments and at the pipeline's failpoints, then checks that every
 // acknowledged message was answered once.
-func runChaos(cmd *cobra.Command, kills int) error {
+func runChaos(cmd *cobra.Command, kills int, powerLoss bool) error {
 	bin, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("bench --chaos: find this binary: %w", err)
@@ -144,13 +163,22 @@ func runChaos(cmd *cobra.Command, kills int) error {
 		return fmt.Errorf("bench --chaos: %w", err)
 	}
 	errOut := cmd.ErrOrStderr()
-	fmt.Fprintf(errOut, "switchboard bench --chaos: %d kills of %s serve, work dir %s\n", kills, bin, dir)
-	rep, err := chaos.Run(cmd.Context(), chaos.Options{Binary: bin, Dir: dir, Kills: kills, Slack: true,
+	what := "kills"
+	if powerLoss {
+		what = "kills and power cuts"
+	}
+	fmt.Fprintf(errOut, "switchboard bench --chaos: %d %s of %s serve, work dir %s\n", kills, what, bin, dir)
+	rep, err := chaos.Run(cmd.Context(), chaos.Options{Binary: bin, Dir: dir, Kills: kills, Slack: true, Web: true, WeChat: true, Discord: true, PowerLoss: powerLoss,
 		Logf: func(format string, args ...any) { fmt.Fprintf(errOut, format+"\n", args...) }})
 	if err != nil {
+		// What was found before the campaign had to stop.
+		for _, p := range rep.Problems {
+			fmt.Fprintln(cmd.OutOrStdout(), "PROBLEM:", p)
+		}
 		return fmt.Errorf("bench --chaos: %w (logs in %s)", err, dir)
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), rep.Summary())
+	fmt.Fprint(cmd.OutOrStdout(), rep.PlatformSummary())
 	if !rep.OK() {
 		for _, p := range rep.Problems {
 			fmt.Fprintln(cmd.OutOrStdout(), "PROBLEM:", p)

@@ -42,8 +42,8 @@ func TestCrashRecovery(t *testing.T) {
 	n := kills(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n)*3*time.Second+2*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Options{Binary: binary, Dir: t.TempDir(), Kills: n, Slack: true, Logf: t.Logf})
-	t.Logf("summary: %s", rep.Summary())
+	rep, err := Run(ctx, Options{Binary: binary, Dir: t.TempDir(), Kills: n, Slack: true, Web: true, WeChat: true, Discord: true, Logf: t.Logf})
+	t.Logf("summary: %s\n%s", rep.Summary(), rep.PlatformSummary())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +55,9 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	if rep.Lost != 0 || rep.InboundDuplicates != 0 {
 		t.Errorf("lost = %d, inbound duplicates = %d; want 0 and 0", rep.Lost, rep.InboundDuplicates)
+	}
+	if p := rep.Platform["discord"]; p != nil && p.ChannelDuplicates != 0 {
+		t.Errorf("%d Discord channel messages posted twice: nonce + enforce_nonce should prevent that", p.ChannelDuplicates)
 	}
 	if rep.Acked == 0 || rep.Answered != rep.Acked {
 		t.Errorf("acked = %d, answered = %d; want every acknowledged message answered", rep.Acked, rep.Answered)

@@ -1,9 +1,12 @@
 /*
 Package chaos is Switchboard's crash and fault harness. It runs the real
 `switchboard serve` binary as a subprocess, drives it like the platforms do
-(signed webhooks, retried until acknowledged), kills it with SIGKILL at
-random moments and through the failpoints of internal/failpoint, restarts it
-on the same database file, and finally checks the delivery guarantees of the
+(signed webhooks, retried as each platform retries: Telegram until
+acknowledged, Slack three times, WeChat three tries in 15 s with passive
+replies, Discord interactions once and never again, Discord DMs over the
+gateway, web chat POSTs with a client_id), kills it with SIGKILL at random
+moments and through the failpoints of internal/failpoint, restarts it on
+the same database file, and finally checks the delivery guarantees of the
 README against what the fake platform APIs recorded and what the store
 holds:
 
@@ -15,6 +18,13 @@ holds:
     allowed only across a process death, the documented window between the
     platform accepting a reply and its outbox entry being deleted; such
     duplicates are counted.
+
+With Options.PowerLoss the database directory is on an
+internal/powerfail filesystem, and every death is followed by a power cut:
+what was written but not fsynced is lost (sometimes leaving a torn write),
+and the bolt file must then open and pass bbolt's consistency check. That
+proves an acknowledgement follows the commit's fsync, not only its write(2),
+which SIGKILL alone cannot: the page cache survives a killed process.
 
 Run does one whole campaign and returns a Report; the tests in this package
 call it with 100 kills (SWITCHBOARD_CHAOS_KILLS overrides the number), and

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/switchboard-gw/switchboard/core"
+	dcfake "github.com/switchboard-gw/switchboard/internal/fakes/discord"
 	slackfake "github.com/switchboard-gw/switchboard/internal/fakes/slack"
 	telegramfake "github.com/switchboard-gw/switchboard/internal/fakes/telegram"
 )
@@ -45,7 +46,21 @@ type Msg struct {
 	MessageID      int   // Telegram message_id: replies quote it (reply_to_message_id)
 	UpdateID       int
 
-	Channel, User, TS, EventID string // Slack (a direct-message channel per message)
+	Channel, User, TS, EventID string // Slack (a direct-message channel per message); Discord channel and user
+
+	OpenID string // WeChat: the customer (one per message)
+	MsgID  int64  // WeChat MsgId
+
+	Interaction dcfake.Interaction // Discord /ask (ID is its id)
+	Gateway     bool               // Discord: an ordinary message over the gateway, not an interaction
+	Dispatched  bool               // Discord gateway: written to a connected session
+
+	WebToken, ClientID string // web chat: the session and the message's client_id
+	SessionLost        bool   // web chat: a POST was answered 401 (the session was gone)
+
+	// Passive holds answers that came back in the webhook's own response:
+	// WeChat passive replies, Discord type-4 interaction responses.
+	Passive []Answer
 
 	Deliveries  int // webhook requests made for it, redeliveries included
 	Acked       bool
@@ -75,6 +90,9 @@ type DriverOptions struct {
 	// Redeliver is the probability that an acknowledged Telegram update is
 	// delivered once more (as after a failover on the platform's side).
 	Redeliver float64
+	Web       *WebOptions     // nil: no web chat customers
+	WeChat    *WeChatOptions  // nil: no WeChat customers
+	Discord   *DiscordOptions // nil: no Discord customers
 }
 
 func (o DriverOptions) withDefaults() DriverOptions {
@@ -101,6 +119,21 @@ func (o DriverOptions) withDefaults() DriverOptions {
 	if o.SlackUnit <= 0 {
 		o.SlackUnit = 500 * time.Millisecond
 	}
+	if o.Web != nil {
+		w := *o.Web
+		w.withDefaults()
+		o.Web = &w
+	}
+	if o.WeChat != nil {
+		w := *o.WeChat
+		w.withDefaults()
+		o.WeChat = &w
+	}
+	if o.Discord != nil {
+		dc := *o.Discord
+		dc.withDefaults()
+		o.Discord = &dc
+	}
 	return o
 }
 
@@ -112,15 +145,19 @@ func (o DriverOptions) withDefaults() DriverOptions {
 type Driver struct {
 	o      DriverOptions
 	client *http.Client
-	lim    *rate.Limiter
+	lim    *rate.Limiter // Telegram's share of Rate
+	// Each other platform's share of Rate: a limiter shared by all lanes
+	// would go to the 96 Telegram lanes first.
+	lims map[string]*rate.Limiter
 
-	mu       sync.Mutex
-	msgs     []*Msg
-	nextUpd  int
-	nextMsg  int
-	nextChat int
-	nextTS   int
-	statuses map[string]int
+	mu          sync.Mutex
+	msgs        []*Msg
+	nextUpd     int
+	nextMsg     int
+	nextChat    int
+	nextTS      int
+	statuses    map[string]int
+	webSessions []string
 
 	produce    context.Context
 	stopMaking context.CancelFunc
@@ -138,7 +175,8 @@ func NewDriver(o DriverOptions) *Driver {
 	return &Driver{
 		o:          o,
 		client:     &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, DisableCompression: true}},
-		lim:        rate.NewLimiter(rate.Limit(o.Rate), 4),
+		lim:        rate.NewLimiter(rate.Limit(o.Rate*share(o, "telegram")), 4),
+		lims:       limiters(o),
 		nextUpd:    100000,
 		nextMsg:    1,
 		statuses:   map[string]int{},
@@ -157,6 +195,24 @@ func (d *Driver) Start() {
 	}
 	for range d.o.SlackLanes {
 		d.lanes.Go(d.slackLane)
+	}
+	if d.o.Web != nil {
+		for range d.o.Web.Lanes {
+			d.lanes.Go(d.webLane)
+		}
+	}
+	if d.o.WeChat != nil {
+		for range d.o.WeChat.Lanes {
+			d.lanes.Go(d.wechatLane)
+		}
+	}
+	if d.o.Discord != nil {
+		for range d.o.Discord.Lanes {
+			d.lanes.Go(d.discordLane)
+		}
+		for range d.o.Discord.GatewayLanes {
+			d.lanes.Go(d.discordGatewayLane)
+		}
 	}
 }
 
@@ -189,7 +245,7 @@ func (d *Driver) outstanding() int {
 	defer d.mu.Unlock()
 	n := 0
 	for _, m := range d.msgs {
-		if !m.Acked && !m.GaveUp {
+		if !m.Acked && !m.GaveUp && !m.Gateway {
 			n++
 		}
 	}
@@ -246,7 +302,7 @@ func (d *Driver) telegramLane() {
 
 func (d *Driver) slackLane() {
 	for {
-		if d.lim.Wait(d.produce) != nil {
+		if d.lims["slack"].Wait(d.produce) != nil {
 			return
 		}
 		d.mu.Lock()
@@ -296,6 +352,15 @@ func (d *Driver) NewSlack(channel, user, text string) *Msg {
 // one SlackUnit and after five more, then gives up (m.GaveUp). It returns
 // nil when m was acknowledged or given up, and ctx's error if ctx ended.
 func (d *Driver) Deliver(ctx context.Context, m *Msg) error {
+	switch {
+	case m.Platform == "wechat":
+		return d.deliverWeChat(ctx, m)
+	case m.Platform == "discord" && m.Gateway:
+		d.Dispatch(m)
+		return ctx.Err()
+	case m.Platform == "discord":
+		return d.deliverDiscord(ctx, m)
+	}
 	if m.Platform == "slack" {
 		for retry, pause := range []time.Duration{0, 0, d.o.SlackUnit, 5 * d.o.SlackUnit} {
 			if err := sleep(ctx, pause); err != nil {
@@ -340,7 +405,25 @@ func sleep(ctx context.Context, d time.Duration) error {
 // X-Slack-Retry-Num) and reports whether the gateway acknowledged it. The
 // error is ctx's, when ctx ended; a failed request is not an error.
 func (d *Driver) Attempt(ctx context.Context, m *Msg, retry int) (bool, error) {
-	status, err := d.post(ctx, m, retry)
+	var (
+		status int
+		err    error
+		ok     bool
+		answer *Answer
+	)
+	switch m.Platform {
+	case "web":
+		status, err = d.postWeb(ctx, m)
+		ok = err == nil && status == http.StatusAccepted
+	case "wechat":
+		status, answer, err = d.postWeChat(ctx, m)
+		ok = err == nil && status >= 200 && status < 300
+	case "discord":
+		ok, status, answer, err = d.postDiscord(ctx, m)
+	default:
+		status, err = d.post(ctx, m, retry)
+		ok = err == nil && status >= 200 && status < 300
+	}
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
@@ -348,19 +431,41 @@ func (d *Driver) Attempt(ctx context.Context, m *Msg, retry int) (bool, error) {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		outcome = "timeout"
+	case errors.Is(err, errBadAnswer):
+		outcome = "bad answer"
 	case err != nil:
 		outcome = "refused/reset"
 	}
-	ok := err == nil && status >= 200 && status < 300
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.statuses[outcome]++
 	m.Deliveries++
+	if answer != nil {
+		m.Passive = append(m.Passive, *answer)
+	}
 	if ok && !m.Acked {
 		m.Acked, m.AckedAt = true, time.Now()
 	}
 	return ok, nil
 }
+
+// errBadAnswer marks an answer the platform could not read.
+var errBadAnswer = errors.New("an answer the platform cannot read")
+
+// do makes req with a deadline and returns the status and body.
+func (d *Driver) do(ctx context.Context, req *http.Request, timeout time.Duration) (int, []byte, error) {
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := d.client.Do(req.WithContext(actx))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, body, err
+}
+
+func randN(n int) int { return rand.N(n) }
 
 func (d *Driver) post(ctx context.Context, m *Msg, retry int) (int, error) {
 	var req *http.Request
@@ -395,4 +500,36 @@ func (d *Driver) post(ctx context.Context, m *Msg, retry int) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, nil
+}
+
+// shares are the parts of DriverOptions.Rate each platform writes, before
+// they are scaled to the platforms enabled.
+var shares = map[string]float64{"telegram": 0.45, "slack": 0.12, "web": 0.13, "wechat": 0.15, "discord": 0.10, "discord-gateway": 0.05}
+
+// share is platform's part of o.Rate among the platforms o enables.
+func share(o DriverOptions, platform string) float64 {
+	total := shares["telegram"]
+	if o.SlackLanes > 0 {
+		total += shares["slack"]
+	}
+	if o.Web != nil {
+		total += shares["web"]
+	}
+	if o.WeChat != nil {
+		total += shares["wechat"]
+	}
+	if o.Discord != nil {
+		total += shares["discord"] + shares["discord-gateway"]
+	}
+	return shares[platform] / total
+}
+
+func limiters(o DriverOptions) map[string]*rate.Limiter {
+	m := map[string]*rate.Limiter{}
+	for p := range shares {
+		if p != "telegram" {
+			m[p] = rate.NewLimiter(rate.Limit(o.Rate*share(o, p)), 2)
+		}
+	}
+	return m
 }

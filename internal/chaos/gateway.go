@@ -26,7 +26,16 @@ type Config struct {
 	LogLevel   string // default "info"
 	Telegram   *TelegramConfig
 	Slack      *SlackConfig
+	WeChat     *WeChatConfig
+	Discord    *DiscordConfig
 }
+
+// WeChatConfig enables the WeChat Official Account (safe mode when
+// EncodingAESKey is set) against APIURL.
+type WeChatConfig struct{ AppID, AppSecret, Token, EncodingAESKey, APIURL string }
+
+// DiscordConfig enables Discord (gateway and interactions) against APIURL.
+type DiscordConfig struct{ Token, PublicKey, ApplicationID, APIURL string }
 
 // TelegramConfig enables Telegram in webhook mode against APIURL.
 type TelegramConfig struct{ Token, SecretToken, APIURL string }
@@ -56,6 +65,14 @@ func (c Config) yaml() string {
 	if s := c.Slack; s != nil {
 		fmt.Fprintf(&b, "slack:\n  enabled: true\n  mode: events\n  bot_token: %s\n  signing_secret: %s\n  api_url: %s\n",
 			q(s.BotToken), q(s.SigningSecret), q(s.APIURL))
+	}
+	if w := c.WeChat; w != nil {
+		fmt.Fprintf(&b, "wechat:\n  enabled: true\n  app_id: %s\n  app_secret: %s\n  token: %s\n  encoding_aes_key: %s\n  api_url: %s\n",
+			q(w.AppID), q(w.AppSecret), q(w.Token), q(w.EncodingAESKey), q(w.APIURL))
+	}
+	if d := c.Discord; d != nil {
+		fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %s\n  public_key: %s\n  application_id: %s\n  api_url: %s\n",
+			q(d.Token), q(d.PublicKey), q(d.ApplicationID), q(d.APIURL))
 	}
 	return b.String()
 }

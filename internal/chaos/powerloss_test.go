@@ -2,9 +2,7 @@ package chaos
 
 import (
 	"context"
-	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -99,21 +97,4 @@ func TestPowerLossSnapshot(t *testing.T) {
 			t.Errorf("copy %d: %d acknowledged before the copy, %d found answered, %d lost", i, len(s.acked), rep.Answered, rep.Lost)
 		}
 	}
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

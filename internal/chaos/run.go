@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -10,8 +11,10 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/internal/failpoint"
+	dcfake "github.com/switchboard-gw/switchboard/internal/fakes/discord"
 	slackfake "github.com/switchboard-gw/switchboard/internal/fakes/slack"
 	telegramfake "github.com/switchboard-gw/switchboard/internal/fakes/telegram"
+	wxfake "github.com/switchboard-gw/switchboard/internal/fakes/wechat"
 )
 
 // Failpoints are the kill points of the pipeline, in pipeline order.
@@ -29,8 +32,22 @@ type Options struct {
 	// FailpointProbability is the probability per pass through the point
 	// (default 0.1: at 20 messages/s a life lasts about half a second).
 	FailpointProbability float64
-	Slack                bool    // Slack customers too (Events API, Slack's retry schedule)
-	Rate                 float64 // new messages per second (default 20)
+	Slack                bool // Slack customers too (Events API, Slack's retry schedule)
+	// Web chat customers too (a session each, POSTs with a client_id
+	// retried until accepted; replies read from GET /api/web/messages).
+	Web bool
+	// WeChat customers too (safe-mode pushes, passive replies or the
+	// customer-service API, WeChat's three tries in 15 s).
+	WeChat bool
+	// Discord customers too (/ask interactions, never redelivered, and
+	// direct messages over the gateway).
+	Discord bool
+	Rate    float64 // new messages per second (default 20)
+	// PowerLoss puts the gateway's data directory on a powerfail
+	// filesystem (internal/powerfail) and follows every death with a power
+	// cut: writes not fsynced are lost, and the bolt file must open and
+	// pass its consistency check. It needs /dev/fuse and root.
+	PowerLoss bool
 	// Logf, if set, receives progress lines.
 	Logf func(format string, args ...any)
 }
@@ -70,6 +87,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	var pl *powerLoss
+	if o.PowerLoss {
+		if pl, err = mountPowerLoss(o.Binary, o.Dir); err != nil {
+			return rep, err
+		}
+		defer func() { _ = pl.fs.Unmount() }()
+	}
 	cfg := Config{Addr: addr, StorePath: filepath.Join(o.Dir, "data", "switchboard.db"), AdminToken: "chaos-admin",
 		Telegram: &TelegramConfig{Token: tgToken, SecretToken: tgSecret, APIURL: tg.URL}}
 	dopts := DriverOptions{TelegramSecret: tgSecret, TelegramBot: tg.Bot().UserName, Rate: o.Rate, Redeliver: 0.03}
@@ -83,6 +107,27 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		defer sl.Close()
 		cfg.Slack = &SlackConfig{BotToken: "xoxb-chaos", SigningSecret: "chaos-signing-secret", APIURL: sl.APIURL()}
 		dopts.SlackSigningSecret = cfg.Slack.SigningSecret
+	}
+	if o.Web {
+		dopts.Web = &WebOptions{}
+	}
+	var wx *wxfake.Server
+	if o.WeChat {
+		const appID, appSecret = "wx00c4a05c4a05c4a0", "chaos-wechat-app-secret-0123456789"
+		key := base64.StdEncoding.EncodeToString([]byte("chaos-wechat-encoding-aes-key-32"))[:43]
+		wx = wxfake.NewServer(wxfake.Options{AppID: appID, AppSecret: appSecret})
+		defer wx.Close()
+		cfg.WeChat = &WeChatConfig{AppID: appID, AppSecret: appSecret, Token: "chaoswechattoken", EncodingAESKey: key, APIURL: wx.URL}
+		dopts.WeChat = &WeChatOptions{Pusher: wxfake.Pusher{Token: "chaoswechattoken", AppID: appID, EncodingAESKey: key, Mode: wxfake.Safe}}
+	}
+	var dc *dcfake.Server
+	if o.Discord {
+		const token, appID = "MTEwMDAwMDAwMDAwMDAwMDc3Nw.chaos0.discord-bot-token-for-the-chaos-campaign", "1100000000000000777"
+		dc = dcfake.Start(token, appID)
+		defer dc.Close()
+		signer := dcfake.NewSigner()
+		cfg.Discord = &DiscordConfig{Token: token, PublicKey: signer.PublicKeyHex(), ApplicationID: appID, APIURL: dc.URL + "/"}
+		dopts.Discord = &DiscordOptions{Fake: dc, Signer: signer}
 	}
 	g, err := NewGateway(o.Binary, o.Dir, cfg)
 	if err != nil {
@@ -99,6 +144,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		if sl != nil {
 			ev.SlackBounds = append(ev.SlackBounds, len(sl.Posts()))
 		}
+		ev.Restarts = append(ev.Restarts, time.Now())
 	}
 	drv.Start()
 	nextPoint := 0
@@ -123,7 +169,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		if point == "" {
 			// A random moment: one time in six during start-up (opening the
 			// store, training the bot, replaying the outbox), else while serving.
-			if rand.N(6) == 0 {
+			// With power cuts the first life waits until the store exists:
+			// bbolt's creation of a new file (four pages, then fdatasync) is
+			// not atomic, and a cut in it leaves a file it cannot open.
+			if rand.N(6) == 0 && (pl == nil || g.Starts() > 1) {
 				_ = sleep(ctx, rand.N(400*time.Millisecond))
 			} else {
 				if err := g.WaitReady(ctx, 30*time.Second); err != nil {
@@ -155,6 +204,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 				rep.Kills, st, g.LogTail(3000))
 		}
 		rep.Kills++
+		if pl != nil {
+			if err := pl.cut(&rep); err != nil {
+				return rep, err
+			}
+		}
 		if byUs {
 			rep.RandomKills++
 		} else {
@@ -175,14 +229,37 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return rep, fmt.Errorf("final start after %d kills: %w", rep.Kills, err)
 	}
 	drv.StopProducing()
+	// Discord gateway messages are not acknowledged: give the last ones
+	// dispatched time to be stored before the outbox counts as drained.
+	if err := sleep(ctx, time.Second); err != nil {
+		return rep, err
+	}
 	if err := drv.Wait(60 * time.Second); err != nil {
 		return rep, err
 	}
 	if err := waitDrained(ctx, g, 60*time.Second); err != nil {
 		return rep, err
 	}
+	if o.Web {
+		if ev.Web, err = drv.WebTranscripts(ctx); err != nil {
+			return rep, err
+		}
+	}
 	if err := g.Stop(15 * time.Second); err != nil {
 		return rep, err
+	}
+	if pl != nil {
+		// A graceful stop must leave everything durable: cut once more,
+		// then verify the durable file itself (see checkBolt).
+		if err := pl.cut(&rep); err != nil {
+			return rep, err
+		}
+		st := pl.fs.Stats()
+		rep.Syncs, rep.AppliedWrites = st.Syncs, st.AppliedWrites
+		if err := pl.fs.Unmount(); err != nil {
+			return rep, err
+		}
+		cfg.StorePath = pl.db
 	}
 	rep.Starts = g.Starts()
 	rep.Statuses = drv.Statuses()
@@ -190,6 +267,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	ev.Telegram = tg.Sent()
 	if sl != nil {
 		ev.Slack = sl.Posts()
+	}
+	if wx != nil {
+		ev.WeChat = wx.Sent()
+	}
+	if dc != nil {
+		ev.Discord = dc.Sent()
+		rep.platform("discord").NonceHits = dc.NonceHits()
 	}
 	ev.StorePath = cfg.StorePath
 	if err := Verify(ctx, ev, &rep); err != nil {

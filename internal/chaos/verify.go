@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/core"
+	dcfake "github.com/switchboard-gw/switchboard/internal/fakes/discord"
 	slackfake "github.com/switchboard-gw/switchboard/internal/fakes/slack"
 	telegramfake "github.com/switchboard-gw/switchboard/internal/fakes/telegram"
+	wxfake "github.com/switchboard-gw/switchboard/internal/fakes/wechat"
 	"github.com/switchboard-gw/switchboard/store/bolt"
 )
 
@@ -21,12 +23,44 @@ type Evidence struct {
 	Messages []Msg
 	Telegram []telegramfake.Sent
 	Slack    []slackfake.Post
+	WeChat   []wxfake.Sent // customer-service API messages (passive replies are in Messages)
+	Discord  []dcfake.Sent // follow-ups and channel messages
+	Web      []WebReply    // bot turns GET /api/web/messages returned at the end
 	// TelegramBounds and SlackBounds are how many replies each fake had
 	// accepted when a new gateway process was started after a death. A
 	// reply accepted twice is an allowed outbound duplicate only when a
-	// bound lies between the two copies.
+	// bound lies between the two copies. Restarts are the times of those
+	// starts, for WeChat and Discord (whose answers come from two places).
+	// The i-th bound and restart follow the i-th death.
 	TelegramBounds, SlackBounds []int
+	Restarts                    []time.Time
 	StorePath                   string
+}
+
+// Platforms are the platforms a campaign can drive, in report order.
+var Platforms = []string{"telegram", "slack", "web", "wechat", "discord"}
+
+// PlatformReport is one platform's part of a Report.
+type PlatformReport struct {
+	Messages, Acked, Answered, Lost, GaveUp int
+	InboundDuplicates                       int
+	OutboundDuplicates                      int
+	// Passive counts messages answered in the webhook's own response
+	// (WeChat passive replies, Discord type-4 responses).
+	Passive int
+	// Discord gateway messages: there is no acknowledgement; Handled are
+	// those the gateway stored (each must be answered), Missed those
+	// dispatched to no session or to one that died before storing them
+	// (Discord does not deliver them again to a new session).
+	Gateway, Handled, Missed int
+	// DupCrashes is how many deaths were followed by a duplicate of this
+	// platform; MaxDupPerCrash the most duplicates one death caused.
+	DupCrashes, MaxDupPerCrash int
+	// NonceHits are Discord channel posts answered with the earlier message
+	// because their nonce was seen before (a duplicate prevented);
+	// ChannelDuplicates are Discord channel messages posted twice all the
+	// same (nonce + enforce_nonce should make them 0).
+	NonceHits, ChannelDuplicates int
 }
 
 // Report is the outcome of a campaign.
@@ -54,6 +88,57 @@ type Report struct {
 	Requests           int            // webhook requests in all
 	Statuses           map[string]int // their outcomes
 	Problems           []string       // broken guarantees, empty when all held
+
+	// With Options.PowerLoss: power cuts after deaths (and one after the
+	// final graceful stop), unsynced writes they dropped, uncommitted
+	// namespace changes they undid, cuts that kept a torn write, and bolt
+	// files that opened and passed tx.Check after a cut.
+	PowerCuts, CutDroppedWrites, CutUndoneOps, TornWrites, BoltChecks int
+	// Syncs and AppliedWrites are the fsync/fdatasync calls the filesystem
+	// served and the kept writes they made durable.
+	Syncs, AppliedWrites int
+
+	// Platform has the figures of each platform driven.
+	Platform map[string]*PlatformReport
+	// MaxDupPerCrash is the most outbound duplicates, all platforms
+	// together, that followed one death; DupCrashes how many deaths were
+	// followed by any.
+	MaxDupPerCrash, DupCrashes int
+}
+
+func (r *Report) platform(name string) *PlatformReport {
+	if r.Platform == nil {
+		r.Platform = map[string]*PlatformReport{}
+	}
+	p := r.Platform[name]
+	if p == nil {
+		p = &PlatformReport{}
+		r.Platform[name] = p
+	}
+	return p
+}
+
+// PlatformSummary is one line per platform driven.
+func (r Report) PlatformSummary() string {
+	var b strings.Builder
+	for _, name := range Platforms {
+		p := r.Platform[name]
+		if p == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s: messages=%d acked=%d answered=%d lost=%d inbound_duplicates=%d outbound_duplicates=%d "+
+			"(after %d deaths, at most %d per death) gave_up=%d passive=%d",
+			name, p.Messages, p.Acked, p.Answered, p.Lost, p.InboundDuplicates, p.OutboundDuplicates,
+			p.DupCrashes, p.MaxDupPerCrash, p.GaveUp, p.Passive)
+		if p.Gateway > 0 {
+			fmt.Fprintf(&b, " gateway_messages=%d (handled %d, missed %d: no session, or the process died before storing)", p.Gateway, p.Handled, p.Missed)
+		}
+		if name == "discord" {
+			fmt.Fprintf(&b, " nonce_hits=%d channel_duplicates=%d", p.NonceHits, p.ChannelDuplicates)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // OK reports whether every guarantee held.
@@ -65,10 +150,18 @@ func (r Report) Summary() string {
 	for _, k := range sortedKeys(r.FailpointKills) {
 		fp = append(fp, fmt.Sprintf("%s %d", k, r.FailpointKills[k]))
 	}
-	return fmt.Sprintf("kills=%d (random %d; failpoints: %s) starts=%d messages=%d acked=%d answered=%d lost=%d "+
-		"inbound_duplicates=%d outbound_duplicates=%d (%d across a restart) gave_up=%d redelivered=%d requests=%d %v in %s",
+	pc := ""
+	if r.PowerCuts > 0 {
+		pc = fmt.Sprintf("power_cuts=%d (dropped writes %d, undone namespace changes %d, torn %d, bolt checks passed %d; "+
+			"fsyncs %d made %d writes durable) ",
+			r.PowerCuts, r.CutDroppedWrites, r.CutUndoneOps, r.TornWrites, r.BoltChecks, r.Syncs, r.AppliedWrites)
+	}
+	return pc + fmt.Sprintf("kills=%d (random %d; failpoints: %s) starts=%d messages=%d acked=%d answered=%d lost=%d "+
+		"inbound_duplicates=%d outbound_duplicates=%d (%d across a restart; after %d deaths, at most %d per death) "+
+		"gave_up=%d redelivered=%d requests=%d %v in %s",
 		r.Kills, r.RandomKills, strings.Join(fp, ", "), r.Starts, r.Messages, r.Acked, r.Answered, r.Lost,
-		r.InboundDuplicates, r.OutboundDuplicates, r.CrossRestart, r.GaveUp, r.Redelivered, r.Requests, r.Statuses,
+		r.InboundDuplicates, r.OutboundDuplicates, r.CrossRestart, r.DupCrashes, r.MaxDupPerCrash,
+		r.GaveUp, r.Redelivered, r.Requests, r.Statuses,
 		r.Duration.Round(time.Second))
 }
 
@@ -90,10 +183,13 @@ func (r *Report) problem(format string, args ...any) {
 	}
 }
 
-// sent is one reply a fake accepted, with its position in the fake's log.
+// sent is one reply a fake accepted, with its position in the fake's log
+// (Telegram, Slack) or the time it was accepted (WeChat, Discord).
 type sent struct {
 	index int
+	at    time.Time
 	text  string
+	kind  string // Discord: "channel" or "followup"
 }
 
 // Verify opens the (stopped) gateway's store and checks the guarantees
@@ -111,12 +207,26 @@ func Verify(ctx context.Context, ev Evidence, r *Report) error {
 	byTelegram := map[string][]sent{} // "chat:message_id"
 	for i, s := range ev.Telegram {
 		k := strconv.FormatInt(s.ChatID, 10) + ":" + strconv.Itoa(s.ReplyToMessageID)
-		byTelegram[k] = append(byTelegram[k], sent{i, s.Text})
+		byTelegram[k] = append(byTelegram[k], sent{index: i, text: s.Text})
 	}
 	bySlack := map[string][]sent{} // channel: one customer message per direct-message channel
 	for i, p := range ev.Slack {
-		bySlack[p.Channel] = append(bySlack[p.Channel], sent{i, p.Text})
+		bySlack[p.Channel] = append(bySlack[p.Channel], sent{index: i, text: p.Text})
 	}
+	byWeChat := map[string][]sent{} // openid: one customer message per openid
+	for i, s := range ev.WeChat {
+		byWeChat[s.OpenID] = append(byWeChat[s.OpenID], sent{index: i, at: s.At, text: s.Text})
+	}
+	byDiscord := map[string][]sent{} // channel: one customer message per channel
+	for i, s := range ev.Discord {
+		byDiscord[s.ChannelID] = append(byDiscord[s.ChannelID], sent{index: i, at: s.At, text: s.Content, kind: s.Kind})
+	}
+	byWeb := map[string][]sent{} // message id
+	for i, w := range ev.Web {
+		id := messageOfReply(w.ID)
+		byWeb[id] = append(byWeb[id], sent{index: i, text: w.Text})
+	}
+	dupsPerCrash := map[string]map[int]int{} // platform → death → duplicates
 
 	convs := map[core.ConversationKey][]Msg{}
 	var order []core.ConversationKey
@@ -151,71 +261,149 @@ func Verify(ctx context.Context, ev Evidence, r *Report) error {
 		sort.Slice(msgs, func(i, j int) bool { return msgs[i].Seq < msgs[j].Seq })
 		var wantOrder []string
 		for _, m := range msgs {
+			pr := r.platform(m.Platform)
+			pr.Messages++
 			r.Messages++
 			r.Requests += m.Deliveries
 			if m.Redelivered {
 				r.Redelivered++
 			}
-			if m.Acked {
+			n := userTurns[m.ID]
+			acked := m.Acked
+			if m.Gateway {
+				// No acknowledgement on the gateway: a message the gateway
+				// stored must be answered like an acknowledged one.
+				pr.Gateway++
+				acked = n > 0
+				if acked {
+					pr.Handled++
+				} else {
+					pr.Missed++
+				}
+			}
+			if acked {
 				r.Acked++
+				pr.Acked++
 			} else if m.GaveUp {
 				r.GaveUp++
+				pr.GaveUp++
 			}
-			n := userTurns[m.ID]
 			stored += min(n, 1)
 			if n > 1 {
 				r.InboundDuplicates += n - 1
+				pr.InboundDuplicates += n - 1
 				r.problem("message %s was handled %d times (%d user turns)", m.ID, n, n)
 			}
 			if n > 0 {
 				wantOrder = append(wantOrder, m.ID)
 			}
 			var got []sent
-			if m.Platform == "telegram" {
+			switch m.Platform {
+			case "telegram":
 				got = byTelegram[strconv.FormatInt(m.ChatID, 10)+":"+strconv.Itoa(m.MessageID)]
-			} else {
+			case "slack":
 				got = bySlack[m.Channel]
+			case "wechat":
+				got = byWeChat[m.OpenID]
+			case "discord":
+				got = byDiscord[m.Channel]
+			case "web":
+				got = byWeb[m.ID]
+				if m.SessionLost {
+					r.problem("web message %s: its session, created with 201, was gone after a crash (401)", m.ID)
+				}
 			}
 			claimed += len(got)
-			want := botTexts[m.ID]
-			distinct := map[string][]int{}
-			for _, s := range got {
-				distinct[s.text] = append(distinct[s.text], s.index)
+			if len(m.Passive) > 0 {
+				pr.Passive++
 			}
-			for _, idx := range distinct {
-				r.OutboundDuplicates += len(idx) - 1
-				for i := 1; i < len(idx); i++ {
-					bounds := ev.TelegramBounds
-					if m.Platform == "slack" {
-						bounds = ev.SlackBounds
+			for _, a := range m.Passive {
+				got = append(got, sent{index: -1, at: a.At, text: a.Text})
+			}
+			sort.SliceStable(got, func(i, j int) bool {
+				if got[i].index >= 0 && got[j].index >= 0 {
+					return got[i].index < got[j].index
+				}
+				return got[i].at.Before(got[j].at)
+			})
+			want := botTexts[m.ID]
+			distinct := map[string][]sent{}
+			var order []string
+			for _, s := range got {
+				if _, ok := distinct[s.text]; !ok {
+					order = append(order, s.text)
+				}
+				distinct[s.text] = append(distinct[s.text], s)
+			}
+			for _, copies := range distinct {
+				r.OutboundDuplicates += len(copies) - 1
+				pr.OutboundDuplicates += len(copies) - 1
+				for _, c := range copies[1:] {
+					if c.kind == "channel" {
+						pr.ChannelDuplicates++
 					}
-					if straddles(bounds, idx[i-1], idx[i]) {
+				}
+				for i := 1; i < len(copies); i++ {
+					death := -1
+					switch m.Platform {
+					case "telegram":
+						death = straddle(ev.TelegramBounds, copies[i-1].index, copies[i].index)
+					case "slack":
+						death = straddle(ev.SlackBounds, copies[i-1].index, copies[i].index)
+					default:
+						death = straddleTime(ev.Restarts, copies[i-1].at, copies[i].at)
+					}
+					if death >= 0 {
 						r.CrossRestart++
+						if dupsPerCrash[m.Platform] == nil {
+							dupsPerCrash[m.Platform] = map[int]int{}
+						}
+						dupsPerCrash[m.Platform][death]++
 					} else {
-						r.problem("reply to %s was sent twice by the same process (copies #%d and #%d)", m.ID, idx[i-1], idx[i])
+						r.problem("reply to %s (%s) was sent twice by the same process", m.ID, m.Platform)
 					}
 				}
 			}
-			answered := n > 0 && len(want) > 0 && len(distinct) == len(want)
-			if m.Platform == "telegram" {
+			var answered, consistent bool
+			switch m.Platform {
+			case "telegram":
+				answered = n > 0 && len(want) > 0 && len(distinct) == len(want)
 				for _, w := range want {
 					if _, ok := distinct[w]; !ok {
 						answered = false
 					}
 				}
+				consistent = n == 0 || len(distinct) == len(want)
+			case "slack":
+				answered = n > 0 && len(want) > 0 && len(distinct) == len(want)
+				consistent = n == 0 || len(distinct) == len(want)
+			default:
+				// A WeChat passive reply joins several answers; an answer
+				// may be split in parts: every answer must be in what the
+				// customer got, and nothing else.
+				all := strings.Join(order, "\n\n")
+				answered = n > 0 && len(want) > 0
+				for _, w := range want {
+					if !strings.Contains(all, strings.TrimSpace(w)) {
+						answered = false
+					}
+				}
+				consistent = n == 0 || len(order) == 0 || answered
 			}
 			switch {
-			case n > 0 && len(distinct) != len(want):
+			case !consistent:
 				r.problem("message %s: %d replies in the transcript, %d distinct replies delivered", m.ID, len(want), len(distinct))
 			case n == 0 && len(got) > 0:
 				r.problem("message %s was answered but is not in the store", m.ID)
 			}
-			if m.Acked {
+			if acked {
 				if answered {
 					r.Answered++
+					pr.Answered++
 				} else {
 					r.Lost++
-					r.problem("acknowledged message %s lost: %d user turns, %d replies committed, %d delivered", m.ID, n, len(want), len(got))
+					pr.Lost++
+					r.problem("acknowledged %s message %s lost: %d user turns, %d replies committed, %d delivered", m.Platform, m.ID, n, len(want), len(got))
 				}
 			}
 		}
@@ -223,7 +411,27 @@ func Verify(ctx context.Context, ev Evidence, r *Report) error {
 			r.problem("conversation %s: user turns %v, want %v (each message once, in order)", key, userOrder, wantOrder)
 		}
 	}
-	if extra := len(ev.Telegram) + len(ev.Slack) - claimed; extra != 0 {
+	for name, deaths := range dupsPerCrash {
+		pr := r.platform(name)
+		pr.DupCrashes = len(deaths)
+		for _, k := range deaths {
+			pr.MaxDupPerCrash = max(pr.MaxDupPerCrash, k)
+		}
+	}
+	all := map[int]int{}
+	for _, deaths := range dupsPerCrash {
+		for d, k := range deaths {
+			all[d] += k
+		}
+	}
+	r.DupCrashes = len(all)
+	for _, k := range all {
+		r.MaxDupPerCrash = max(r.MaxDupPerCrash, k)
+	}
+	if k := r.Statuses["bad answer"]; k > 0 {
+		r.problem("%d webhook answers the platform could not read", k)
+	}
+	if extra := len(ev.Telegram) + len(ev.Slack) + len(ev.WeChat) + len(ev.Discord) + len(ev.Web) - claimed; extra != 0 {
 		r.problem("%d replies reached the platforms that answer none of the driver's messages", extra)
 	}
 	counters, err := st.Counters(ctx)
@@ -245,14 +453,25 @@ func Verify(ctx context.Context, ev Evidence, r *Report) error {
 	return nil
 }
 
-// straddles reports whether a restart bound b lies between two copies at
-// fake indexes i < j, i.e. the first copy was accepted before a process
-// death and the second after the next start.
-func straddles(bounds []int, i, j int) bool {
-	for _, b := range bounds {
+// straddle returns the first death whose restart bound b lies between
+// two copies at fake indexes i < j, i.e. the first copy was accepted
+// before a process death and the second after the next start; -1 if none.
+func straddle(bounds []int, i, j int) int {
+	for k, b := range bounds {
 		if i < b && b <= j {
-			return true
+			return k
 		}
 	}
-	return false
+	return -1
+}
+
+// straddleTime is straddle for copies accepted at times a ≤ b and the
+// restart times.
+func straddleTime(restarts []time.Time, a, b time.Time) int {
+	for k, s := range restarts {
+		if a.Before(s) && !b.Before(s) {
+			return k
+		}
+	}
+	return -1
 }

@@ -68,7 +68,12 @@ func (a *API) Gateway() GatewayStats {
 
 // Dispatch sends an event (e.g. "MESSAGE_CREATE" with a MessageCreate
 // payload) to every ready connection and keeps it for resumes.
-func (a *API) Dispatch(eventType string, data []byte) {
+func (a *API) Dispatch(eventType string, data []byte) { a.DispatchCount(eventType, data) }
+
+// DispatchCount is Dispatch, and returns to how many ready gateway
+// connections the event was written (0: no session was connected; the
+// event is kept only for a Resume of the current session).
+func (a *API) DispatchCount(eventType string, data []byte) int {
 	g := a.gw
 	g.mu.Lock()
 	ev := gwEvent{Op: 0, T: eventType, S: len(g.events) + 1, D: json.RawMessage(data)}
@@ -83,6 +88,7 @@ func (a *API) Dispatch(eventType string, data []byte) {
 	for _, c := range targets {
 		c.write(ev)
 	}
+	return len(targets)
 }
 
 // DropConnections closes every gateway connection abruptly (no close
