@@ -68,7 +68,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 	if cfg.WeChat.Enabled {
 		c := cfg.WeChat
 		a, err := wechat.New(wechat.Config{AppID: c.AppID, AppSecret: c.AppSecret, Token: c.Token,
-			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}, eng, st, log)
+			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL, MaxClockSkew: c.MaxClockSkew}, eng, st, log)
 		if err != nil {
 			return nil, fmt.Errorf("wechat: %w", err)
 		}
@@ -122,7 +122,7 @@ func validatePlatforms(cfg *config.Config) error {
 	}
 	if c := cfg.WeChat; c.Enabled {
 		add("wechat", wechat.Config{AppID: c.AppID, AppSecret: c.AppSecret, Token: c.Token,
-			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}.Validate())
+			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL, MaxClockSkew: c.MaxClockSkew}.Validate())
 	}
 	return errors.Join(errs...)
 }

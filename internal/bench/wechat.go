@@ -102,12 +102,13 @@ func (d *wechatDriver) prepare(n int, q Question) (*message, delivery) {
 			}
 			return o
 		},
-		// WeChat's protocol sets no timestamp window: a captured push
-		// replayed later is stopped only by its MsgId's dedupe key.
+		// WeChat's protocol sets no timestamp window, the gateway does
+		// (wechat.max_clock_skew, 5 minutes): a push signed replayAge
+		// ago must be refused.
 		replay: func(ctx context.Context) (*http.Request, error) {
 			return d.push(ctx, d.pusher, plain, time.Now().Add(-replayAge))
 		},
-		expect: expectDedupe,
+		expect: expectReject,
 	}
 }
 

@@ -131,6 +131,8 @@ type WeChat struct {
 	Token          string `mapstructure:"token"`
 	EncodingAESKey string `mapstructure:"encoding_aes_key"`
 	APIURL         string `mapstructure:"api_url"`
+	// MaxClockSkew bounds the age (and lead) of a push's signed timestamp.
+	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
 }
 
 // defaults lists every key with its default value. It is the single list of
@@ -183,6 +185,7 @@ var defaults = map[string]any{
 	"wechat.token":                  "",
 	"wechat.encoding_aes_key":       "",
 	"wechat.api_url":                "",
+	"wechat.max_clock_skew":         "5m",
 }
 
 // secrets are the keys that also accept a "_file" twin and are never logged.

@@ -125,6 +125,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	checkURL("wechat.api_url", c.WeChat.APIURL)
+	if c.WeChat.MaxClockSkew < 30e9 || c.WeChat.MaxClockSkew > 24*3600e9 {
+		bad("wechat.max_clock_skew", "must be between 30s and 24h; got %s", c.WeChat.MaxClockSkew)
+	}
 	if len(errs) == 0 {
 		return nil
 	}
