@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-gw/switchboard/adapters/web"
 	"github.com/switchboard-gw/switchboard/adapters/wechat"
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/clientip"
 	"github.com/switchboard-gw/switchboard/internal/config"
 )
 
@@ -31,7 +32,15 @@ type platforms struct {
 func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, log *slog.Logger, mux *http.ServeMux) (*platforms, error) {
 	p := &platforms{runners: map[string]func(context.Context) error{}}
 	if cfg.Web.Enabled {
-		a := web.New(web.Config{}, eng, st, log.With("platform", web.Platform))
+		ips, err := clientip.New(cfg.Server.TrustedProxies)
+		if err != nil {
+			return nil, fmt.Errorf("server.trusted_proxies: %w", err)
+		}
+		w := cfg.Web
+		a := web.New(web.Config{SessionTTL: w.SessionTTL, UnusedSessionTTL: w.UnusedSessionTTL,
+			SessionsPerMinute: w.SessionsPerMinute, SessionBurst: w.SessionBurst, MaxSubscribers: w.MaxStreamsPerSession,
+			MaxStreamsPerClient: w.MaxStreamsPerClient, MaxStreams: w.MaxStreams, StreamMaxLife: w.StreamMaxLife,
+			ClientAddr: ips.Addr}, eng, st, log.With("platform", web.Platform))
 		a.Register(mux)
 		p.senders = append(p.senders, a)
 		p.closers = append(p.closers, a.Close) // ends the live event streams

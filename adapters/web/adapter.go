@@ -14,14 +14,18 @@
 // Routes (see Register):
 //
 //	GET  /                     the chat page
-//	POST /api/web/session      201 {"token": "..."}
+//	POST /api/web/session      201 {"token": "..."}; 429 + Retry-After beyond the per-client rate
 //	POST /api/web/messages     202 {"id": "..."}; body {"text": "...", "client_id": "..."}
 //	GET  /api/web/messages     200 {"messages": [{"id","from","text","at"}...]}
 //	GET  /api/web/events       text/event-stream of "message" events
 //
 // Errors are JSON {"error": "reason"}: 400 for a bad body, 401 for a missing,
 // unknown or expired token (the page then starts a new session), 405 for a
-// wrong method, 500/503 when the engine or store failed.
+// wrong method, 429 with Retry-After beyond a rate or stream limit, 500/503
+// when the engine or store failed.
+//
+// A new session costs nothing: its token is signed (HMAC, keys in the store,
+// rotated), not stored, until its first message (see session.go).
 package web
 
 import (
@@ -60,6 +64,8 @@ type Adapter struct {
 	hub    *hub
 	page   page
 	now    func() time.Time
+	keys   *keyring
+	limits *limits
 }
 
 // New returns an Adapter. Zero fields of cfg take their defaults (see Config);
@@ -69,15 +75,18 @@ func New(cfg Config, h Handler, st core.Store, logger *slog.Logger) *Adapter {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Adapter{
+	a := &Adapter{
 		cfg:    cfg,
 		h:      h,
 		store:  st,
 		logger: logger.With("platform", Platform),
 		hub:    newHub(cfg.SubscriberBuffer, cfg.MaxSubscribers),
 		page:   newPage(cfg.Title),
-		now:    time.Now,
+		now:    cfg.Now,
+		keys:   newKeyring(st, cfg.UnusedSessionTTL, cfg.UnusedSessionTTL),
 	}
+	a.limits = newLimits(cfg, func() time.Time { return a.now() })
+	return a
 }
 
 // Platform returns "web".
@@ -160,6 +169,10 @@ func agentName(from core.Author, name string) string {
 }
 
 func (a *Adapter) serveNewSession(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := a.limits.sessions.Allow(a.cfg.ClientAddr(r)); !ok {
+		tooMany(w, wait, "too many new sessions from your address, please retry later")
+		return
+	}
 	token, err := a.createSession(r.Context())
 	if err != nil {
 		a.logger.ErrorContext(r.Context(), "web: create session", "err", err)
@@ -171,10 +184,11 @@ func (a *Adapter) serveNewSession(w http.ResponseWriter, r *http.Request) {
 
 func (a *Adapter) servePostMessage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	key, ok := a.auth(w, r, false)
+	sess, ok := a.auth(w, r, false)
 	if !ok {
 		return
 	}
+	key := sess.key
 	if !isJSON(r.Header.Get("Content-Type")) {
 		writeError(w, http.StatusBadRequest, `Content-Type must be application/json`)
 		return
@@ -199,6 +213,14 @@ func (a *Adapter) servePostMessage(w http.ResponseWriter, r *http.Request) {
 		a.logger.ErrorContext(ctx, "web: build message", "err", err)
 		writeError(w, http.StatusInternalServerError, "could not accept the message, please retry")
 		return
+	}
+	if !sess.persisted {
+		// The first message: from now on the session is stored.
+		if err := a.persistSession(ctx, sess); err != nil {
+			a.logger.ErrorContext(ctx, "web: persist session", "err", err)
+			writeError(w, statusFor(err), "could not accept the message, please retry")
+			return
+		}
 	}
 	res, err := a.h.Handle(ctx, msg)
 	if err != nil {
@@ -233,11 +255,11 @@ func (a *Adapter) message(key core.ConversationKey, p postMessage) (core.Message
 
 func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	key, ok := a.auth(w, r, false)
+	sess, ok := a.auth(w, r, false)
 	if !ok {
 		return
 	}
-	turns, err := a.store.Transcript(ctx, key, a.cfg.HistoryLimit)
+	turns, err := a.store.Transcript(ctx, sess.key, a.cfg.HistoryLimit)
 	if err != nil {
 		a.logger.ErrorContext(ctx, "web: load transcript", "err", err)
 		writeError(w, statusFor(err), "could not load the conversation, please retry")
@@ -252,11 +274,11 @@ func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
 }
 
 // auth authenticates r and writes the error response when it fails.
-func (a *Adapter) auth(w http.ResponseWriter, r *http.Request, allowQuery bool) (core.ConversationKey, bool) {
-	key, err := a.authenticate(r.Context(), r, allowQuery)
+func (a *Adapter) auth(w http.ResponseWriter, r *http.Request, allowQuery bool) (authSession, bool) {
+	sess, err := a.authenticate(r.Context(), r, allowQuery)
 	switch {
 	case err == nil:
-		return key, true
+		return sess, true
 	case errors.Is(err, errNoSession):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="web chat"`)
 		writeError(w, http.StatusUnauthorized, "missing, unknown or expired session token; start a new session")
@@ -264,5 +286,5 @@ func (a *Adapter) auth(w http.ResponseWriter, r *http.Request, allowQuery bool) 
 		a.logger.ErrorContext(r.Context(), "web: authenticate", "err", err)
 		writeError(w, statusFor(err), "could not check the session, please retry")
 	}
-	return core.ConversationKey{}, false
+	return authSession{}, false
 }

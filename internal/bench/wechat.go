@@ -66,7 +66,7 @@ func (d *wechatDriver) configure(cfg *config.Config) {
 		api = d.edgeSrv.URL
 	}
 	cfg.WeChat = config.WeChat{Enabled: true, AppID: d.appID, AppSecret: d.appSecret, Token: d.token,
-		EncodingAESKey: d.aesKey, APIURL: api}
+		EncodingAESKey: d.aesKey, APIURL: api, MaxClockSkew: cfg.WeChat.MaxClockSkew}
 }
 
 func (d *wechatDriver) start(_ context.Context, base string) error {

@@ -44,6 +44,14 @@ type Server struct {
 	Addr            string        `mapstructure:"addr"`
 	AdminToken      string        `mapstructure:"admin_token"`
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	// Connection limits (issue 14): slow headers, slow bodies, idle
+	// keep-alive connections.
+	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
+	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+	// TrustedProxies are the addresses (IPs or CIDR prefixes) whose
+	// X-Forwarded-For is believed for the client address.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
 }
 
 // Log is the process log.
@@ -90,6 +98,15 @@ type Outbox struct {
 // Web is the built-in web chat.
 type Web struct {
 	Enabled bool `mapstructure:"enabled"`
+	// Sessions and their limits (issue 14).
+	SessionTTL           time.Duration `mapstructure:"session_ttl"`
+	UnusedSessionTTL     time.Duration `mapstructure:"unused_session_ttl"`
+	SessionsPerMinute    int           `mapstructure:"sessions_per_minute"`
+	SessionBurst         int           `mapstructure:"session_burst"`
+	MaxStreamsPerSession int           `mapstructure:"max_streams_per_session"`
+	MaxStreamsPerClient  int           `mapstructure:"max_streams_per_client"`
+	MaxStreams           int           `mapstructure:"max_streams"`
+	StreamMaxLife        time.Duration `mapstructure:"stream_max_life"`
 }
 
 // Slack is the Slack app.
@@ -141,6 +158,10 @@ var defaults = map[string]any{
 	"server.addr":                   ":8080",
 	"server.admin_token":            "",
 	"server.shutdown_timeout":       "15s",
+	"server.read_header_timeout":    "10s",
+	"server.read_timeout":           "30s",
+	"server.idle_timeout":           "2m",
+	"server.trusted_proxies":        []string{},
 	"log.level":                     "info",
 	"log.format":                    "text",
 	"store.backend":                 "bolt",
@@ -160,6 +181,14 @@ var defaults = map[string]any{
 	"outbox.base_backoff":           "500ms",
 	"outbox.max_backoff":            "5m",
 	"web.enabled":                   true,
+	"web.session_ttl":               "720h",
+	"web.unused_session_ttl":        "12h",
+	"web.sessions_per_minute":       10,
+	"web.session_burst":             20,
+	"web.max_streams_per_session":   3,
+	"web.max_streams_per_client":    20,
+	"web.max_streams":               2000,
+	"web.stream_max_life":           "30m",
 	"slack.enabled":                 false,
 	"slack.bot_token":               "",
 	"slack.signing_secret":          "",
