@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-gw/switchboard/intents"
 	"github.com/switchboard-gw/switchboard/internal/config"
 	"github.com/switchboard-gw/switchboard/internal/failpoint"
+	"github.com/switchboard-gw/switchboard/internal/ratelimit"
 	"github.com/switchboard-gw/switchboard/store/bolt"
 )
 
@@ -152,7 +153,18 @@ func handoffOptions(cfg *config.Config) core.HandoffOptions {
 // engine builds the core.Engine over the runtime's store.
 func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 	handoff := handoffOptions(rt.cfg)
+	var limit core.RateLimitOptions
+	if l := rt.cfg.Limits; l.Messages > 0 {
+		conv, err := ratelimit.NewConversations(ratelimit.Options{Events: l.Messages, Per: l.Per, Burst: l.Burst})
+		if err != nil {
+			rt.log.Error("limits: no inbound limit", "err", err) // Validate rules this out
+		} else {
+			// The web chat's page retries after a 429; the platforms must be acknowledged.
+			limit = core.RateLimitOptions{Limiter: conv, Refuse: map[string]bool{"web": true}}
+		}
+	}
 	return core.NewEngine(rt.store, rt.answer, core.EngineOptions{
+		RateLimit: limit,
 		Logger:    rt.log,
 		Metrics:   metrics,
 		Notify:    notify,

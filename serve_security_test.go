@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,39 @@ func TestServeConnectionTimeouts(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event on the stream")
+	}
+}
+
+// TestServeMessageRateLimit: one web token cannot post faster than
+// limits.messages per limits.per; the rest get 429 with Retry-After.
+func TestServeMessageRateLimit(t *testing.T) {
+	cfg := testConfig(t)
+	base, _ := startServe(t, cfg)
+	tok := newWebSession(t, base)
+	accepted, limited := 0, 0
+	for i := range 40 {
+		req, _ := http.NewRequest("POST", base+"/api/web/messages", strings.NewReader(`{"text":"hello","client_id":"c`+strconv.Itoa(i)+`"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case 202:
+			accepted++
+		case 429:
+			limited++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		default:
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	// The burst, plus at most a token or two refilled while the test ran.
+	if accepted < cfg.Limits.Burst || accepted > cfg.Limits.Burst+3 || limited == 0 {
+		t.Fatalf("accepted %d, limited %d; want about the burst of %d accepted", accepted, limited, cfg.Limits.Burst)
 	}
 }

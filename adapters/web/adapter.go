@@ -223,6 +223,10 @@ func (a *Adapter) servePostMessage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	res, err := a.h.Handle(ctx, msg)
+	if rl, ok := core.IsRateLimited(err); ok {
+		tooMany(w, rl.RetryAfter, "you are sending messages too fast; please wait a moment")
+		return
+	}
 	if err != nil {
 		a.logger.ErrorContext(ctx, "web: handle message", "message", msg.ID, "err", err)
 		writeError(w, statusFor(err), "could not handle the message, please retry")

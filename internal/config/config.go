@@ -30,6 +30,7 @@ type Config struct {
 	Handoff  Handoff  `mapstructure:"handoff"`
 	Outbox   Outbox   `mapstructure:"outbox"`
 	Web      Web      `mapstructure:"web"`
+	Limits   Limits   `mapstructure:"limits"`
 	Slack    Slack    `mapstructure:"slack"`
 	Telegram Telegram `mapstructure:"telegram"`
 	Discord  Discord  `mapstructure:"discord"`
@@ -93,6 +94,14 @@ type Outbox struct {
 	MaxAttempts int           `mapstructure:"max_attempts"`
 	BaseBackoff time.Duration `mapstructure:"base_backoff"`
 	MaxBackoff  time.Duration `mapstructure:"max_backoff"`
+}
+
+// Limits is the per-conversation inbound message limit (a token bucket):
+// Messages per Per, bursts of Burst. Messages 0 disables it.
+type Limits struct {
+	Messages int           `mapstructure:"messages"`
+	Per      time.Duration `mapstructure:"per"`
+	Burst    int           `mapstructure:"burst"`
 }
 
 // Web is the built-in web chat.
@@ -180,6 +189,9 @@ var defaults = map[string]any{
 	"outbox.max_attempts":           20,
 	"outbox.base_backoff":           "500ms",
 	"outbox.max_backoff":            "5m",
+	"limits.messages":               10,
+	"limits.per":                    "10s",
+	"limits.burst":                  10,
 	"web.enabled":                   true,
 	"web.session_ttl":               "720h",
 	"web.unused_session_ttl":        "12h",

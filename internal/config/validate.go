@@ -39,6 +39,12 @@ func (c *Config) Validate() error {
 			bad("server.trusted_proxies", "%q is not an IP address or CIDR prefix", p)
 		}
 	}
+	if c.Limits.Messages < 0 {
+		bad("limits.messages", "must be 0 (no limit) or more; got %d", c.Limits.Messages)
+	}
+	if c.Limits.Messages > 0 && (c.Limits.Per <= 0 || c.Limits.Burst < 1) {
+		bad("limits.per", "limits.per must be positive and limits.burst at least 1; got %s and %d", c.Limits.Per, c.Limits.Burst)
+	}
 	if c.Web.SessionTTL < time.Minute {
 		bad("web.session_ttl", "must be at least 1m; got %s", c.Web.SessionTTL)
 	}

@@ -51,9 +51,10 @@ type Keyed struct {
 }
 
 type bucket struct {
-	key  string
-	lim  *rate.Limiter
-	last time.Time
+	key     string
+	lim     *rate.Limiter
+	last    time.Time
+	refused bool // the last event was refused: a spell of refusals is on
 }
 
 // New returns a Keyed limiter. It returns an error when o is invalid.
@@ -84,19 +85,50 @@ func New(o Options) (*Keyed, error) {
 // returns false and how long until a token is available (at least one
 // second, rounded up, fit for a Retry-After header).
 func (k *Keyed) Allow(key string) (bool, time.Duration) {
+	ok, wait, _ := k.allow(key)
+	return ok, wait
+}
+
+// allow is Allow that also reports whether a refusal is the first since the
+// key's last allowed event.
+func (k *Keyed) allow(key string) (ok bool, wait time.Duration, first bool) {
 	now := k.now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	b := k.get(key, now)
 	r := b.lim.ReserveN(now, 1)
 	if !r.OK() {
-		return false, time.Second
+		first, b.refused = !b.refused, true
+		return false, time.Second, first
 	}
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return false, ceilSecond(d)
+		first, b.refused = !b.refused, true
+		return false, ceilSecond(d), first
 	}
-	return true, 0
+	b.refused = false
+	return true, 0, false
+}
+
+// Conversations is a Keyed limiter for the inbound messages of each
+// conversation; it implements core.InboundLimiter.
+type Conversations struct{ k *Keyed }
+
+// NewConversations returns a Conversations limiter (see New for o).
+func NewConversations(o Options) (*Conversations, error) {
+	k, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Conversations{k: k}, nil
+}
+
+// Allow takes one message of the conversation key. When it refuses, it says
+// how long until the next message is accepted and whether this is the first
+// refusal since the conversation's last accepted message (the moment to tell
+// the customer to slow down).
+func (c *Conversations) Allow(key string) (ok bool, retryAfter time.Duration, note bool) {
+	return c.k.allow(key)
 }
 
 // Len returns the number of keys remembered.

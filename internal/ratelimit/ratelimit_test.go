@@ -74,3 +74,28 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestConversationsNoteOncePerSpell(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	conv, err := NewConversations(Options{Events: 1, Per: time.Second, Burst: 2, Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []bool
+	for range 5 {
+		ok, _, note := conv.Allow("k")
+		if !ok {
+			notes = append(notes, note)
+		}
+	}
+	if fmt.Sprint(notes) != "[true false false]" {
+		t.Fatalf("notes %v, want one at the start of the spell", notes)
+	}
+	c.t = c.t.Add(time.Second)
+	if ok, _, _ := conv.Allow("k"); !ok {
+		t.Fatal("refused after the refill")
+	}
+	if _, _, note := conv.Allow("k"); !note {
+		t.Fatal("a new spell after an accepted message gets no note")
+	}
+}
