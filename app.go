@@ -132,6 +132,7 @@ func intentsOptions(cfg *config.Config, log *slog.Logger) intents.Options {
 		Seed:                cfg.Bot.Seed,
 		ConfidenceThreshold: cfg.Bot.ConfidenceThreshold,
 		DefaultLanguage:     cfg.Bot.Language,
+		AllowPrivateActions: cfg.Actions.AllowPrivate,
 	}
 }
 

@@ -31,6 +31,7 @@ type Config struct {
 	Outbox   Outbox   `mapstructure:"outbox"`
 	Web      Web      `mapstructure:"web"`
 	Limits   Limits   `mapstructure:"limits"`
+	Actions  Actions  `mapstructure:"actions"`
 	Slack    Slack    `mapstructure:"slack"`
 	Telegram Telegram `mapstructure:"telegram"`
 	Discord  Discord  `mapstructure:"discord"`
@@ -102,6 +103,13 @@ type Limits struct {
 	Messages int           `mapstructure:"messages"`
 	Per      time.Duration `mapstructure:"per"`
 	Burst    int           `mapstructure:"burst"`
+}
+
+// Actions are the bot's flow webhooks.
+type Actions struct {
+	// AllowPrivate lets every action call loopback, private and
+	// link-local addresses.
+	AllowPrivate bool `mapstructure:"allow_private"`
 }
 
 // Web is the built-in web chat.
@@ -190,6 +198,7 @@ var defaults = map[string]any{
 	"outbox.base_backoff":           "500ms",
 	"outbox.max_backoff":            "5m",
 	"limits.messages":               10,
+	"actions.allow_private":         false,
 	"limits.per":                    "10s",
 	"limits.burst":                  10,
 	"web.enabled":                   true,
