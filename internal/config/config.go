@@ -54,6 +54,8 @@ type Server struct {
 	// TrustedProxies are the addresses (IPs or CIDR prefixes) whose
 	// X-Forwarded-For is believed for the client address.
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// AdminBackup enables GET /admin/backup.
+	AdminBackup bool `mapstructure:"admin_backup"`
 }
 
 // Log is the process log.
@@ -179,6 +181,7 @@ var defaults = map[string]any{
 	"server.read_timeout":           "30s",
 	"server.idle_timeout":           "2m",
 	"server.trusted_proxies":        []string{},
+	"server.admin_backup":           true,
 	"log.level":                     "info",
 	"log.format":                    "text",
 	"store.backend":                 "bolt",

@@ -22,6 +22,9 @@ func (c *Config) Validate() error {
 	if c.Server.Addr == "" {
 		bad("server.addr", "must not be empty (e.g. \":8080\")")
 	}
+	if t := c.Server.AdminToken; t != "" && len(t) < 32 {
+		bad("server.admin_token", "must be at least 32 characters (it guards the whole database), got %d; generate one with: openssl rand -base64 32", len(t))
+	}
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout", "must be positive, got %s", c.Server.ShutdownTimeout)
 	}

@@ -131,6 +131,26 @@ func (c *Conversations) Allow(key string) (ok bool, retryAfter time.Duration, no
 	return c.k.allow(key)
 }
 
+// Blocked reports, without taking a token, whether key's bucket is empty,
+// and how long until it holds one (rounded up to whole seconds). A key
+// never seen is not blocked.
+func (k *Keyed) Blocked(key string) (bool, time.Duration) {
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, ok := k.keys[key]
+	if !ok {
+		return false, 0
+	}
+	lim := e.Value.(*bucket).lim
+	tokens := lim.TokensAt(now)
+	if tokens >= 1 {
+		return false, 0
+	}
+	wait := time.Duration((1 - tokens) / float64(lim.Limit()) * float64(time.Second))
+	return true, ceilSecond(wait)
+}
+
 // Len returns the number of keys remembered.
 func (k *Keyed) Len() int {
 	k.mu.Lock()

@@ -99,3 +99,22 @@ func TestConversationsNoteOncePerSpell(t *testing.T) {
 		t.Fatal("a new spell after an accepted message gets no note")
 	}
 }
+
+func TestKeyedBlockedDoesNotTakeTokens(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	k, _ := New(Options{Events: 1, Per: 10 * time.Second, Burst: 2, Now: c.now})
+	if b, _ := k.Blocked("a"); b {
+		t.Fatal("unknown key blocked")
+	}
+	k.Allow("a")
+	for range 5 {
+		if b, _ := k.Blocked("a"); b {
+			t.Fatal("blocked with a token left")
+		}
+	}
+	k.Allow("a")
+	b, wait := k.Blocked("a")
+	if !b || wait != 10*time.Second {
+		t.Fatalf("blocked %v wait %s, want blocked for 10s", b, wait)
+	}
+}
