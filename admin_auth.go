@@ -28,6 +28,7 @@ const (
 // adminFailBurst failures the address gets 429 with Retry-After, without the
 // token being checked, until a token is refilled. It is safe for concurrent use.
 type adminGuard struct {
+	name     string // "admin" or "metrics", in logs and errors
 	want     []byte // HMAC of "Bearer " + token; nil when the admin API is off
 	key      []byte
 	failures *ratelimit.Keyed
@@ -38,7 +39,13 @@ type adminGuard struct {
 // newAdminGuard returns the guard of token ("" disables the admin API).
 // client gives a request's client address; now is the clock (nil: time.Now).
 func newAdminGuard(token string, client func(*http.Request) string, log *slog.Logger, now func() time.Time) *adminGuard {
-	g := &adminGuard{key: make([]byte, 32), client: client, log: log}
+	return newTokenGuard("admin", token, client, log, now)
+}
+
+// newTokenGuard is newAdminGuard for another bearer-token route (name is
+// "metrics" for /metrics with server.metrics_token).
+func newTokenGuard(name, token string, client func(*http.Request) string, log *slog.Logger, now func() time.Time) *adminGuard {
+	g := &adminGuard{name: name, key: make([]byte, 32), client: client, log: log}
 	_, _ = rand.Read(g.key) // crypto/rand.Read never fails on supported platforms
 	if token != "" {
 		g.want = g.mac("Bearer " + token)
@@ -62,9 +69,9 @@ func (g *adminGuard) wrap(next http.Handler) http.Handler {
 		}
 		client := g.client(r)
 		if blocked, wait := g.failures.Blocked(client); blocked {
-			g.log.Warn("admin: request refused: too many wrong tokens from this address", "client", client, "path", r.URL.Path)
+			g.log.Warn(g.name+": request refused: too many wrong tokens from this address", "client", client, "path", r.URL.Path)
 			w.Header().Set("Retry-After", ratelimit.RetryAfter(wait))
-			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many wrong admin tokens; retry later"})
+			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many wrong " + g.name + " tokens; retry later"})
 			return
 		}
 		got := r.Header.Get("Authorization")
@@ -73,8 +80,8 @@ func (g *adminGuard) wrap(next http.Handler) http.Handler {
 		}
 		if !hmac.Equal(g.mac(got), g.want) {
 			g.failures.Allow(client)
-			g.log.Warn("admin: wrong or missing token", "client", client, "path", r.URL.Path, "method", r.Method)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong admin token (Authorization: Bearer <server.admin_token>)"})
+			g.log.Warn(g.name+": wrong or missing token", "client", client, "path", r.URL.Path, "method", r.Method)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong " + g.name + " token (Authorization: Bearer <server." + g.name + "_token>)"})
 			return
 		}
 		next.ServeHTTP(w, r)

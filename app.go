@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-gw/switchboard/intents"
 	"github.com/switchboard-gw/switchboard/internal/config"
 	"github.com/switchboard-gw/switchboard/internal/failpoint"
+	"github.com/switchboard-gw/switchboard/internal/logid"
 	"github.com/switchboard-gw/switchboard/internal/ratelimit"
 	"github.com/switchboard-gw/switchboard/store/bolt"
 )
@@ -46,10 +47,13 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// Platform user ids (OpenIDs, chat ids) appear only as keyed hashes at
+	// info and above.
+	return slog.New(logid.New(h, nil))
 }
 
 // loadBot loads the bot owner's YAML. When bot.intents is the default

@@ -95,25 +95,26 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "bot": rt.botFrom})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	ips, err := clientip.New(cfg.Server.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("server.trusted_proxies: %w", err)
 	}
+	var metricsH http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	if cfg.Server.MetricsToken != "" {
+		metricsH = newTokenGuard("metrics", cfg.Server.MetricsToken, ips.Addr, log, nil).wrap(metricsH)
+	}
+	if cfg.Server.MetricsAddr == "" {
+		mux.Handle("GET /metrics", metricsH)
+	} else {
+		stopMetrics, err := serveMetrics(cfg, metricsH, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	admin := newAdminGuard(cfg.Server.AdminToken, ips.Addr, log, nil)
 	mux.Handle("/admin/", admin.wrap(adminHandler(rt.store)))
-	mux.Handle("GET /admin/backup", admin.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !cfg.Server.AdminBackup {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "online backup disabled (server.admin_backup: false)"})
-			return
-		}
-		log.Info("admin: online backup streamed", "client", ips.Addr(r)) // audit trail
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", `attachment; filename="switchboard-backup.db"`)
-		if _, err := rt.store.Backup(r.Context(), w); err != nil {
-			log.Error("online backup failed", "err", err)
-		}
-	})))
+	mux.Handle("GET /admin/backup", admin.wrap(backupHandler(rt.store, cfg.Server.AdminBackup, ips.Addr, log)))
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {

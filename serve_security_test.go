@@ -132,3 +132,56 @@ func TestServeMessageRateLimit(t *testing.T) {
 		t.Fatalf("accepted %d, limited %d; want about the burst of %d accepted", accepted, limited, cfg.Limits.Burst)
 	}
 }
+
+func get(t *testing.T, url, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestServeMetricsTokenAndAddr: /metrics can require its own token and move
+// to its own address; the page forbids framing.
+func TestServeMetricsTokenAndAddr(t *testing.T) {
+	const tok = "metrics-token-0123456789"
+	cfg := testConfig(t)
+	cfg.Server.MetricsToken = tok
+	base, _ := startServe(t, cfg)
+	if code := get(t, base+"/metrics", ""); code != 401 {
+		t.Fatalf("/metrics without the token: %d", code)
+	}
+	if code := get(t, base+"/metrics", tok); code != 200 {
+		t.Fatalf("/metrics with the token: %d", code)
+	}
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("page X-Frame-Options %q", resp.Header.Get("X-Frame-Options"))
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := ln.Addr().String()
+	ln.Close()
+	cfg = testConfig(t)
+	cfg.Server.MetricsAddr = maddr
+	base, _ = startServe(t, cfg)
+	if code := get(t, base+"/metrics", ""); code != 404 && code != 405 {
+		t.Fatalf("/metrics on the main address with metrics_addr set: %d", code)
+	}
+	if code := get(t, "http://"+maddr+"/metrics", ""); code != 200 {
+		t.Fatalf("/metrics on metrics_addr: %d", code)
+	}
+}

@@ -66,6 +66,7 @@ type Adapter struct {
 	now    func() time.Time
 	keys   *keyring
 	limits *limits
+	frame  framing
 }
 
 // New returns an Adapter. Zero fields of cfg take their defaults (see Config);
@@ -84,6 +85,7 @@ func New(cfg Config, h Handler, st core.Store, logger *slog.Logger) *Adapter {
 		page:   newPage(cfg.Title),
 		now:    cfg.Now,
 		keys:   newKeyring(st, cfg.UnusedSessionTTL, cfg.UnusedSessionTTL),
+		frame:  newFraming(cfg.FrameAncestors),
 	}
 	a.limits = newLimits(cfg, func() time.Time { return a.now() })
 	return a

@@ -81,6 +81,11 @@ type Config struct {
 	ClientAddr func(*http.Request) string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FrameAncestors are the origins allowed to show the page in a frame
+	// (CSP frame-ancestors). Empty means none: frame-ancestors 'none' and
+	// X-Frame-Options: DENY. An embeddable widget widens it with its
+	// allowed origins.
+	FrameAncestors []string
 }
 
 // Validate reports every field that is set to an invalid value. Zero values

@@ -72,7 +72,10 @@ func inlineHashes(doc, tag string) string {
 func (a *Adapter) servePage(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", a.page.csp)
+	h.Set("Content-Security-Policy", a.page.csp+"; "+a.frame.directive)
+	if a.frame.xfo != "" {
+		h.Set("X-Frame-Options", a.frame.xfo)
+	}
 	h.Set("Cache-Control", "no-cache")
 	h.Set("ETag", a.page.etag)
 	h.Set("X-Content-Type-Options", "nosniff")

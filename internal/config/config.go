@@ -56,6 +56,10 @@ type Server struct {
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
 	// AdminBackup enables GET /admin/backup.
 	AdminBackup bool `mapstructure:"admin_backup"`
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	MetricsToken string `mapstructure:"metrics_token"`
+	// MetricsAddr, when set, serves /metrics on this address only.
+	MetricsAddr string `mapstructure:"metrics_addr"`
 }
 
 // Log is the process log.
@@ -182,6 +186,8 @@ var defaults = map[string]any{
 	"server.idle_timeout":           "2m",
 	"server.trusted_proxies":        []string{},
 	"server.admin_backup":           true,
+	"server.metrics_token":          "",
+	"server.metrics_addr":           "",
 	"log.level":                     "info",
 	"log.format":                    "text",
 	"store.backend":                 "bolt",
@@ -243,7 +249,7 @@ var defaults = map[string]any{
 
 // secrets are the keys that also accept a "_file" twin and are never logged.
 var secrets = []string{
-	"server.admin_token",
+	"server.admin_token", "server.metrics_token",
 	"slack.bot_token", "slack.signing_secret", "slack.app_token",
 	"telegram.token", "telegram.secret_token",
 	"discord.token",

@@ -25,6 +25,12 @@ func (c *Config) Validate() error {
 	if t := c.Server.AdminToken; t != "" && len(t) < 32 {
 		bad("server.admin_token", "must be at least 32 characters (it guards the whole database), got %d; generate one with: openssl rand -base64 32", len(t))
 	}
+	if t := c.Server.MetricsToken; t != "" && len(t) < 16 {
+		bad("server.metrics_token", "must be at least 16 characters, got %d", len(t))
+	}
+	if a := c.Server.MetricsAddr; a != "" && a == c.Server.Addr {
+		bad("server.metrics_addr", "must differ from server.addr (leave it empty to serve /metrics on server.addr)")
+	}
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout", "must be positive, got %s", c.Server.ShutdownTimeout)
 	}
@@ -184,6 +190,7 @@ func (c Config) Redacted() Config {
 		}
 	}
 	mask(&c.Server.AdminToken)
+	mask(&c.Server.MetricsToken)
 	mask(&c.Slack.BotToken)
 	mask(&c.Slack.SigningSecret)
 	mask(&c.Slack.AppToken)

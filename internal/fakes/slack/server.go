@@ -54,6 +54,9 @@ type Post struct {
 	Text     string
 	Username string
 	Blocks   json.RawMessage // as sent, nil without blocks
+	// UnfurlLinks and UnfurlMedia are the unfurl_links and unfurl_media
+	// arguments as sent ("" when absent: Slack then unfurls).
+	UnfurlLinks, UnfurlMedia string
 }
 
 // Update is a chat.update call that succeeded.
@@ -338,7 +341,8 @@ func (s *Server) postMessage(w http.ResponseWriter, args map[string]string) {
 		writeJSON(w, http.StatusOK, apiError(code))
 		return
 	}
-	p := Post{Channel: args["channel"], TS: s.nextTSLocked(), ThreadTS: args["thread_ts"], Text: args["text"], Username: args["username"]}
+	p := Post{Channel: args["channel"], TS: s.nextTSLocked(), ThreadTS: args["thread_ts"], Text: args["text"], Username: args["username"],
+		UnfurlLinks: args["unfurl_links"], UnfurlMedia: args["unfurl_media"]}
 	if b := args["blocks"]; b != "" {
 		p.Blocks = json.RawMessage(b)
 	}
