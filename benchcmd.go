@@ -21,6 +21,7 @@ func newBenchCmd() *cobra.Command {
 		asJSON     bool
 		logLevel   string
 		chaosKills int
+		security   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -46,11 +47,15 @@ drives an already running gateway, the web chat only.`,
   switchboard bench --slow-platform --slow-rate 0.2 --slow-latency 100ms
   switchboard bench --fsync-probe --compare-nosync
   switchboard bench --target http://localhost:8080 --messages 1000
-  switchboard bench --chaos 1000`,
+  switchboard bench --chaos 1000
+  switchboard bench --security`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if chaosKills > 0 {
 				return runChaos(cmd, chaosKills)
+			}
+			if security {
+				return runAttacks(cmd, o.Dir, asJSON)
 			}
 			cfg, err := loadConfig(cmd)
 			if err != nil {
@@ -104,6 +109,7 @@ drives an already running gateway, the web chat only.`,
 		},
 	}
 	f := cmd.Flags()
+	f.BoolVar(&security, "security", false, "instead of load: attack a gateway with the default limits (stale and replayed WeChat signatures, 3,000 sessions, 300 event streams, 1,000 messages, a redirecting action, 100 wrong admin tokens) and check each is refused")
 	f.IntVar(&chaosKills, "chaos", 0, "instead of load: the crash test with this many kill -9s of a serve subprocess (e.g. 1000), then check nothing was lost or answered twice")
 	f.StringVar(&platforms, "platforms", strings.Join(bench.AllPlatforms, ","), "platforms to drive, comma-separated")
 	f.Float64Var(&o.Rate, "rate", 0, "messages per second in total (open loop); 0 = as fast as --connections allow")
@@ -127,6 +133,32 @@ drives an already running gateway, the web chat only.`,
 	f.StringVar(&logLevel, "log-level", "", "log level of the in-process gateway (default: log.level); its log is scanned for secrets")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// runAttacks runs bench.RunAttacks on an in-process gateway and prints one
+// line per attack; the exit status is 1 when any was not refused.
+func runAttacks(cmd *cobra.Command, dir string, asJSON bool) error {
+	rep, err := bench.RunAttacks(cmd.Context(), bench.AttackOptions{Serve: serve, Dir: dir})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		err = rep.WriteJSON(out)
+	} else {
+		err = rep.WriteTable(out)
+	}
+	if err != nil {
+		return err
+	}
+	problems := rep.Problems()
+	for _, p := range problems {
+		fmt.Fprintln(cmd.ErrOrStderr(), "switchboard bench:", p)
+	}
+	if len(problems) > 0 {
+		return exitError{code: 1}
+	}
+	return nil
 }
 
 // runChaos runs the crash harness (internal/chaos) against this very binary:
