@@ -2,10 +2,11 @@
 // "/", a small JSON API under /api/web/ for sessions and messages, and a
 // Server-Sent Events stream that pushes bot and agent replies to the page.
 //
-// A customer's conversation is identified by a random session token that the
-// page keeps in localStorage. Only the token's SHA-256 is stored; the
-// conversation key is derived from the hash, so knowing a conversation key
-// does not give access to it. Replies reach the page twice over: the outbox
+// A customer's conversation is identified by a session token that the page
+// keeps in localStorage: 128 random bits signed by the server (session.go).
+// Nothing is stored until the session's first message, and then only the
+// token's SHA-256; the conversation key is derived from the hash, so knowing
+// a conversation key does not give access to it. Replies reach the page twice over: the outbox
 // Dispatcher calls Send, which pushes to the conversation's live streams, and
 // the page re-fetches the transcript after every (re)connect and every message
 // it sends, de-duplicating by message id. Send therefore never fails for lack

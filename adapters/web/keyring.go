@@ -96,7 +96,7 @@ func (k *keyring) current(ctx context.Context, now time.Time) (sessionKey, error
 }
 
 // lookup returns the key with id. An unknown id reads the keyring again at
-// most every keyringReload; it then returns an error wrapping errNoSession.
+// most every keyringReload; it then returns errUnknownKey.
 func (k *keyring) lookup(ctx context.Context, id uint32, now time.Time) (sessionKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -111,7 +111,7 @@ func (k *keyring) lookup(ctx context.Context, id uint32, now time.Time) (session
 			return key, nil
 		}
 	}
-	return sessionKey{}, fmt.Errorf("token signed by an unknown or retired key: %w", errNoSession)
+	return sessionKey{}, errUnknownKey
 }
 
 func (k *keyring) find(id uint32, now time.Time) (sessionKey, bool) {

@@ -48,6 +48,9 @@ const (
 // that is unknown or expired. The client should start a new session.
 var errNoSession = errors.New("no valid session")
 
+// errUnknownKey means a token was signed by a key that is unknown or retired.
+var errUnknownKey = fmt.Errorf("token signed by an unknown or retired key: %w", errNoSession)
+
 // session is what the store keeps per session token.
 type session struct {
 	Chat      string    `json:"chat"`
@@ -147,9 +150,11 @@ func (a *Adapter) authenticate(ctx context.Context, r *http.Request, allowQuery 
 	now := a.now()
 	var issued time.Time
 	if len(raw) == tokenBytes {
-		// Check the MAC first: a forged token costs no store read.
+		// Check the MAC first: a token forged under a known key costs no
+		// store read. A token whose key was retired may still belong to a
+		// session in use: its record decides below.
 		var err error
-		if issued, err = a.verifyToken(ctx, raw, now); err != nil {
+		if issued, err = a.verifyToken(ctx, raw, now); err != nil && !errors.Is(err, errUnknownKey) {
 			return authSession{}, err
 		}
 	}
@@ -178,14 +183,16 @@ func (a *Adapter) authenticate(ctx context.Context, r *http.Request, allowQuery 
 }
 
 // verifyToken checks the version, MAC and issue time of a signed token and
-// returns the issue time.
+// returns the issue time. It returns an error wrapping errUnknownKey when
+// the token's key is unknown or retired (only a stored session can then make
+// it valid), and one wrapping errNoSession when it is forged or malformed.
 func (a *Adapter) verifyToken(ctx context.Context, raw []byte, now time.Time) (time.Time, error) {
 	if raw[0] != tokenVersion {
 		return time.Time{}, fmt.Errorf("unknown token version: %w", errNoSession)
 	}
 	k, err := a.keys.lookup(ctx, binary.BigEndian.Uint32(raw[1:5]), now)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, err // errUnknownKey, or the store failed
 	}
 	if !hmac.Equal(raw[tokenSigned:], tokenMACOf(k.Secret, raw[:tokenSigned])) {
 		return time.Time{}, fmt.Errorf("token signature does not match: %w", errNoSession)

@@ -205,3 +205,25 @@ func TestSessionKeyRotation(t *testing.T) {
 		t.Fatalf("keyring %d keys (%v), want 2", len(keys), err)
 	}
 }
+
+// TestUsedSessionOutlivesItsKey: a session that sent a message stays valid
+// for SessionTTL after its signing key was retired.
+func TestUsedSessionOutlivesItsKey(t *testing.T) {
+	clock := newFakeClock()
+	s := newStack(t, Config{Now: clock.now, UnusedSessionTTL: time.Hour, SessionTTL: 30 * 24 * time.Hour})
+	tok := s.newSession(t)
+	s.post(t, tok, "hello", "")
+	for range 3 { // three rotations: the first key is long retired
+		clock.add(2 * time.Hour)
+		s.newSession(t)
+	}
+	if got := s.messages(t, tok); len(got) == 0 {
+		t.Fatal("the used session lost its transcript")
+	}
+	unused := s.newSession(t)
+	clock.add(5 * time.Hour)
+	s.newSession(t)
+	if status, _, _ := s.do(t, "GET", "/api/web/messages", unused, "", ""); status != 401 {
+		t.Fatalf("an unused token of a retired key: %d, want 401", status)
+	}
+}
