@@ -18,7 +18,8 @@
 //	POST /api/web/session      201 {"token": "..."}; 429 + Retry-After beyond the per-client rate
 //	POST /api/web/messages     202 {"id": "..."}; body {"text": "...", "client_id": "..."}
 //	GET  /api/web/messages     200 {"messages": [{"id","from","text","at"}...]}
-//	GET  /api/web/events       text/event-stream of "message" events
+//	POST /api/web/ticket       201 {"ticket": "...", "expires_in": 60}: one event stream, one minute
+//	GET  /api/web/events       text/event-stream of "message" events; ?ticket= (or the token)
 //
 // Errors are JSON {"error": "reason"}: 400 for a bad body, 401 for a missing,
 // unknown or expired token (the page then starts a new session), 405 for a
@@ -66,8 +67,9 @@ type Adapter struct {
 	page   page
 	now    func() time.Time
 	keys   *keyring
-	limits *limits
-	frame  framing
+	limits  *limits
+	frame   framing
+	tickets usedTickets
 }
 
 // New returns an Adapter. Zero fields of cfg take their defaults (see Config);
@@ -106,6 +108,8 @@ func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/web/messages", a.servePostMessage)
 	mux.HandleFunc("GET /api/web/messages", a.serveMessages)
 	mux.HandleFunc("/api/web/messages", methodNotAllowed("GET, HEAD, POST"))
+	mux.HandleFunc("POST /api/web/ticket", a.serveTicket)
+	mux.HandleFunc("/api/web/ticket", methodNotAllowed("POST"))
 	mux.HandleFunc("GET /api/web/events", a.serveEvents)
 	mux.HandleFunc("/api/web/events", methodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("/api/web/", func(w http.ResponseWriter, r *http.Request) {
@@ -283,9 +287,17 @@ func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
 // auth authenticates r and writes the error response when it fails.
 func (a *Adapter) auth(w http.ResponseWriter, r *http.Request, allowQuery bool) (authSession, bool) {
 	sess, err := a.authenticate(r.Context(), r, allowQuery)
-	switch {
-	case err == nil:
+	if err == nil {
 		return sess, true
+	}
+	a.authFailed(w, r, err)
+	return authSession{}, false
+}
+
+// authFailed writes the response of a failed authentication: 401 for a
+// missing, invalid or expired token or ticket, 500/503 for a store failure.
+func (a *Adapter) authFailed(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
 	case errors.Is(err, errNoSession):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="web chat"`)
 		writeError(w, http.StatusUnauthorized, "missing, unknown or expired session token; start a new session")
@@ -293,5 +305,4 @@ func (a *Adapter) auth(w http.ResponseWriter, r *http.Request, allowQuery bool) 
 		a.logger.ErrorContext(r.Context(), "web: authenticate", "err", err)
 		writeError(w, statusFor(err), "could not check the session, please retry")
 	}
-	return authSession{}, false
 }

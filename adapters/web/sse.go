@@ -21,9 +21,18 @@ const retryMillis = 2000
 // MaxStreamsPerClient open streams gets 429, a server with MaxStreams 503.
 func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := a.auth(w, r, true)
-	if !ok {
-		return
+	var sess authSession
+	if t := r.URL.Query().Get("ticket"); t != "" {
+		var err error
+		if sess, err = a.authTicket(ctx, t); err != nil {
+			a.authFailed(w, r, err)
+			return
+		}
+	} else {
+		var ok bool
+		if sess, ok = a.auth(w, r, true); !ok {
+			return
+		}
 	}
 	release, why := a.limits.openStream(a.cfg.ClientAddr(r))
 	switch why {
