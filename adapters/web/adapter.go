@@ -59,14 +59,14 @@ type Handler interface {
 // It is safe for concurrent use. Call Close before shutting the HTTP server
 // down, so that open event streams end.
 type Adapter struct {
-	cfg    Config
-	h      Handler
-	store  core.Store
-	logger *slog.Logger
-	hub    *hub
-	page   page
-	now    func() time.Time
-	keys   *keyring
+	cfg     Config
+	h       Handler
+	store   core.Store
+	logger  *slog.Logger
+	hub     *hub
+	page    page
+	now     func() time.Time
+	keys    *keyring
 	limits  *limits
 	frame   framing
 	tickets usedTickets
