@@ -219,3 +219,33 @@ func TestConfigMaxClockSkew(t *testing.T) {
 		t.Errorf("default %s", got)
 	}
 }
+
+// FuzzFreshness: the timestamp and nonce checks and the replay guard never
+// panic, and a request they admit has a timestamp within the window.
+func FuzzFreshness(f *testing.F) {
+	f.Add("1409735669", "1320562132", "sig", []byte("<xml/>"))
+	f.Add("", "", "", []byte{})
+	f.Add("-9223372036854775808", "x", "y", []byte("b"))
+	f.Add("99999999999999999999", "n", "s", []byte("b"))
+	now := time.Unix(1409735669, 0)
+	f.Fuzz(func(t *testing.T, ts, nonce, sig string, body []byte) {
+		g := newReplayGuard(DefaultMaxClockSkew, 16)
+		q := url.Values{"timestamp": {ts}, "nonce": {nonce}, "signature": {sig}}
+		if err := checkFresh(q, now, DefaultMaxClockSkew); err != nil {
+			return
+		}
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil || nonce == "" {
+			t.Fatalf("admitted timestamp %q nonce %q", ts, nonce)
+		}
+		if d := now.Sub(time.Unix(sec, 0)); d > DefaultMaxClockSkew || d < -DefaultMaxClockSkew {
+			t.Fatalf("admitted a timestamp %s away", d)
+		}
+		if err := g.admit(q, body, now); err != nil {
+			t.Fatalf("first use refused: %v", err)
+		}
+		if err := g.admit(q, append(body, 'x'), now); err == nil {
+			t.Fatal("the same signature with another body was admitted")
+		}
+	})
+}
