@@ -17,6 +17,8 @@ import (
 	"github.com/switchboard-gw/switchboard/intents"
 	"github.com/switchboard-gw/switchboard/internal/config"
 	"github.com/switchboard-gw/switchboard/internal/failpoint"
+	"github.com/switchboard-gw/switchboard/internal/logid"
+	"github.com/switchboard-gw/switchboard/internal/ratelimit"
 	"github.com/switchboard-gw/switchboard/store/bolt"
 )
 
@@ -53,10 +55,13 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// Platform user ids (OpenIDs, chat ids) appear only as keyed hashes at
+	// info and above.
+	return slog.New(logid.New(h, nil))
 }
 
 // sampleBotEnv, set to 1, lets a bot directory that does not exist fall
@@ -163,6 +168,7 @@ func intentsOptions(cfg *config.Config, log *slog.Logger) intents.Options {
 		Seed:                cfg.Bot.Seed,
 		ConfidenceThreshold: cfg.Bot.ConfidenceThreshold,
 		DefaultLanguage:     cfg.Bot.Language,
+		AllowPrivateActions: cfg.Actions.AllowPrivate,
 	}
 }
 
@@ -189,7 +195,18 @@ func handoffOptions(cfg *config.Config) core.HandoffOptions {
 // engine builds the core.Engine over the runtime's store.
 func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 	handoff := handoffOptions(rt.cfg)
+	var limit core.RateLimitOptions
+	if l := rt.cfg.Limits; l.Messages > 0 {
+		conv, err := ratelimit.NewConversations(ratelimit.Options{Events: l.Messages, Per: l.Per, Burst: l.Burst})
+		if err != nil {
+			rt.log.Error("limits: no inbound limit", "err", err) // Validate rules this out
+		} else {
+			// The web chat's page retries after a 429; the platforms must be acknowledged.
+			limit = core.RateLimitOptions{Limiter: conv, Refuse: map[string]bool{"web": true}}
+		}
+	}
 	return core.NewEngine(rt.store, rt.answer, core.EngineOptions{
+		RateLimit: limit,
 		Logger:    rt.log,
 		Now:       rt.now,
 		Metrics:   metrics,

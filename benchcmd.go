@@ -23,6 +23,7 @@ func newBenchCmd() *cobra.Command {
 		chaosKills int
 		powerLoss  bool
 		checkBolt  string
+		security   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -49,7 +50,8 @@ drives an already running gateway, the web chat only.`,
   switchboard bench --fsync-probe --compare-nosync
   switchboard bench --target http://localhost:8080 --messages 1000
   switchboard bench --chaos 1000
-  switchboard bench --chaos 200 --power-loss`,
+  switchboard bench --chaos 200 --power-loss
+  switchboard bench --security`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if checkBolt != "" {
@@ -66,6 +68,9 @@ drives an already running gateway, the web chat only.`,
 			}
 			if chaosKills > 0 {
 				return runChaos(cmd, chaosKills, powerLoss)
+			}
+			if security {
+				return runAttacks(cmd, o.Dir, asJSON)
 			}
 			cfg, err := loadConfig(cmd)
 			if err != nil {
@@ -119,6 +124,7 @@ drives an already running gateway, the web chat only.`,
 		},
 	}
 	f := cmd.Flags()
+	f.BoolVar(&security, "security", false, "instead of load: attack a gateway with the default limits (stale and replayed WeChat signatures, 3,000 sessions, 300 event streams, 1,000 messages, a redirecting action, 100 wrong admin tokens) and check each is refused")
 	f.IntVar(&chaosKills, "chaos", 0, "instead of load: the crash test with this many kill -9s of a serve subprocess (e.g. 1000), then check nothing was lost or answered twice")
 	f.BoolVar(&powerLoss, "power-loss", false, "with --chaos: the gateway's data directory on a FUSE filesystem that loses unsynced writes; every kill is followed by a power cut and a bbolt consistency check (needs /dev/fuse and root)")
 	f.StringVar(&checkBolt, "check-bolt", "", "open this bolt file read-only, run bbolt's consistency check and exit (used by --power-loss)")
@@ -145,6 +151,32 @@ drives an already running gateway, the web chat only.`,
 	f.StringVar(&logLevel, "log-level", "", "log level of the in-process gateway (default: log.level); its log is scanned for secrets")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// runAttacks runs bench.RunAttacks on an in-process gateway and prints one
+// line per attack; the exit status is 1 when any was not refused.
+func runAttacks(cmd *cobra.Command, dir string, asJSON bool) error {
+	rep, err := bench.RunAttacks(cmd.Context(), bench.AttackOptions{Serve: serve, Dir: dir})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		err = rep.WriteJSON(out)
+	} else {
+		err = rep.WriteTable(out)
+	}
+	if err != nil {
+		return err
+	}
+	problems := rep.Problems()
+	for _, p := range problems {
+		fmt.Fprintln(cmd.ErrOrStderr(), "switchboard bench:", p)
+	}
+	if len(problems) > 0 {
+		return exitError{code: 1}
+	}
+	return nil
 }
 
 // runChaos runs the crash harness (internal/chaos) against this very binary:

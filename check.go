@@ -48,7 +48,7 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 		}
 		return exitError{1}
 	}
-	for _, w := range platformWarnings(cfg) {
+	for _, w := range append(platformWarnings(cfg), securityWarnings(cfg)...) {
 		fmt.Fprintf(errOut, "%s: warning: %s\n", orDefaults(cfg.File), w)
 	}
 	log := newLogger(&config.Config{Log: config.Log{Level: "warn", Format: cfg.Log.Format}}, errOut)
@@ -84,6 +84,19 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "config: %s: ok\n", orDefaults(cfg.File))
 	fmt.Fprintf(out, "bot: %s: ok\n%s\n", from, u.Report())
 	return nil
+}
+
+// securityWarnings lists settings that are valid but weaker than they
+// could be; check prints them without failing.
+func securityWarnings(cfg *config.Config) []string {
+	var out []string
+	if cfg.WeChat.Enabled && cfg.WeChat.EncodingAESKey == "" {
+		out = append(out, "wechat.encoding_aes_key is empty, so WeChat pushes use plaintext mode (明文模式): "+
+			"its signature covers only the timestamp and nonce, never the message, so the body cannot be authenticated "+
+			"(a captured signed URL can carry another message within wechat.max_clock_skew of its timestamp until the "+
+			"gateway restarts). Use safe mode (安全模式): set the EncodingAESKey in both WeChat and wechat.encoding_aes_key")
+	}
+	return out
 }
 
 // splitJoined returns the messages of an errors.Join error, one per element.

@@ -73,14 +73,17 @@ func TestCheckWebBranding(t *testing.T) {
 }
 
 // TestWebConfigWiring checks that every web.* key reaches the adapter: each
-// field of config.Web (but Enabled) has a field of the same name in
-// web.Branding with the same value.
+// field of config.Web (but Enabled) has a field of the same name, in
+// web.Branding or else in web.Config (MaxStreamsPerSession is
+// web.Config.MaxSubscribers), with the same value.
 func TestWebConfigWiring(t *testing.T) {
 	var cfg config.Config
 	src := reflect.ValueOf(&cfg.Web).Elem()
 	for i := range src.NumField() {
 		f := src.Field(i)
 		switch f.Kind() {
+		case reflect.Int, reflect.Int64: // counts and durations
+			f.SetInt(int64(1000 + i))
 		case reflect.String:
 			f.SetString("v-" + src.Type().Field(i).Name)
 		case reflect.Slice:
@@ -100,7 +103,9 @@ func TestWebConfigWiring(t *testing.T) {
 			f.Set(m)
 		}
 	}
-	b := reflect.ValueOf(webConfig(&cfg).Branding)
+	wc := webConfig(&cfg)
+	b, top := reflect.ValueOf(wc.Branding), reflect.ValueOf(wc)
+	renamed := map[string]string{"MaxStreamsPerSession": "MaxSubscribers"}
 	for i := range src.NumField() {
 		name := src.Type().Field(i).Name
 		if name == "Enabled" {
@@ -108,7 +113,14 @@ func TestWebConfigWiring(t *testing.T) {
 		}
 		got := b.FieldByName(name)
 		if !got.IsValid() {
-			t.Errorf("web.Branding has no field %s", name)
+			alias := name
+			if r, ok := renamed[name]; ok {
+				alias = r
+			}
+			got = top.FieldByName(alias)
+		}
+		if !got.IsValid() {
+			t.Errorf("neither web.Branding nor web.Config has a field %s", name)
 			continue
 		}
 		if !reflect.DeepEqual(got.Interface(), src.Field(i).Interface()) {

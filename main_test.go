@@ -145,7 +145,7 @@ func TestCheck(t *testing.T) {
 // and a cancelled context shuts it down cleanly.
 func TestServe(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.Server.AdminToken = "admin-secret"
+	cfg.Server.AdminToken = "admin-secret-0123456789abcdefghij"
 	base, stop := startServe(t, cfg)
 
 	do := func(method, path, token, body string) (int, string) {
@@ -206,12 +206,12 @@ func TestServe(t *testing.T) {
 	if code, _ := do("GET", "/admin/deadletters", "", ""); code != 401 {
 		t.Errorf("admin without token = %d, want 401", code)
 	}
-	if code, body := do("GET", "/admin/deadletters", "admin-secret", ""); code != 200 || !strings.Contains(body, `"dead_letters":[]`) {
+	if code, body := do("GET", "/admin/deadletters", "admin-secret-0123456789abcdefghij", ""); code != 200 || !strings.Contains(body, `"dead_letters":[]`) {
 		t.Errorf("admin dead letters = %d %s", code, body)
 	}
 
 	// Online backup: a consistent copy that opens and holds the conversation.
-	code, backup := do("GET", "/admin/backup", "admin-secret", "")
+	code, backup := do("GET", "/admin/backup", "admin-secret-0123456789abcdefghij", "")
 	if code != 200 || len(backup) < 4096 {
 		t.Fatalf("/admin/backup = %d, %d bytes", code, len(backup))
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/switchboard-gw/switchboard/core"
 	"github.com/switchboard-gw/switchboard/intents"
+	"github.com/switchboard-gw/switchboard/internal/clientip"
 	"github.com/switchboard-gw/switchboard/internal/config"
 )
 
@@ -118,15 +118,26 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "bot": rt.botFrom})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("/admin/", adminHandler(cfg.Server.AdminToken, rt.store))
-	mux.Handle("GET /admin/backup", adminOnly(cfg.Server.AdminToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", `attachment; filename="switchboard-backup.db"`)
-		if _, err := rt.store.Backup(r.Context(), w); err != nil {
-			log.Error("online backup failed", "err", err)
+	ips, err := clientip.New(cfg.Server.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("server.trusted_proxies: %w", err)
+	}
+	var metricsH http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	if cfg.Server.MetricsToken != "" {
+		metricsH = newTokenGuard("metrics", cfg.Server.MetricsToken, ips.Addr, log, nil).wrap(metricsH)
+	}
+	if cfg.Server.MetricsAddr == "" {
+		mux.Handle("GET /metrics", metricsH)
+	} else {
+		stopMetrics, err := serveMetrics(cfg, metricsH, log)
+		if err != nil {
+			return err
 		}
-	})))
+		defer stopMetrics()
+	}
+	admin := newAdminGuard(cfg.Server.AdminToken, ips.Addr, log, nil)
+	mux.Handle("/admin/", admin.wrap(adminHandler(rt.store)))
+	mux.Handle("GET /admin/backup", admin.wrap(backupHandler(rt.store, cfg.Server.AdminBackup, ips.Addr, log)))
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
@@ -134,8 +145,9 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	}
 	srv := &http.Server{
 		Handler:           countRequests(mux, reg),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.ReadTimeout, // net/http lifts it once a request is read, so streams outlive it
+		IdleTimeout:       cfg.Server.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	for _, c := range plats.closers {
@@ -194,9 +206,8 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	return nil
 }
 
-// adminHandler serves the token-protected admin API. With no token
-// configured the admin API is disabled.
-func adminHandler(token string, st core.Store) http.Handler {
+// adminHandler serves the admin API; serve puts it behind adminGuard.
+func adminHandler(st core.Store) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/deadletters", func(w http.ResponseWriter, r *http.Request) {
 		limit := 100
@@ -245,24 +256,7 @@ func adminHandler(token string, st core.Store) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, c)
 	})
-	return adminOnly(token, mux)
-}
-
-// adminOnly lets a request through only with the admin bearer token.
-func adminOnly(token string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "admin API disabled: set server.admin_token (or SWITCHBOARD_SERVER_ADMIN_TOKEN)"})
-			return
-		}
-		got := r.Header.Get("Authorization")
-		want := "Bearer " + token
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong admin token (Authorization: Bearer <server.admin_token>)"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return mux
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

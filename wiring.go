@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-gw/switchboard/adapters/web"
 	"github.com/switchboard-gw/switchboard/adapters/wechat"
 	"github.com/switchboard-gw/switchboard/core"
+	"github.com/switchboard-gw/switchboard/internal/clientip"
 	"github.com/switchboard-gw/switchboard/internal/config"
 )
 
@@ -35,7 +36,13 @@ type platforms struct {
 func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st core.Store, cmds botCommands, log *slog.Logger, mux *http.ServeMux, now func() time.Time) (*platforms, error) {
 	p := &platforms{runners: map[string]func(context.Context) error{}, health: map[string]func() error{}}
 	if cfg.Web.Enabled {
-		a := web.New(webConfig(cfg), eng, st, log.With("platform", web.Platform))
+		ips, err := clientip.New(cfg.Server.TrustedProxies)
+		if err != nil {
+			return nil, fmt.Errorf("server.trusted_proxies: %w", err)
+		}
+		wc := webConfig(cfg)
+		wc.ClientAddr = ips.Addr
+		a := web.New(wc, eng, st, log.With("platform", web.Platform))
 		a.Register(mux)
 		p.senders = append(p.senders, a)
 		p.closers = append(p.closers, a.Close) // ends the live event streams
@@ -73,7 +80,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 	if cfg.WeChat.Enabled {
 		c := cfg.WeChat
 		a, err := wechat.New(wechat.Config{AppID: c.AppID, AppSecret: c.AppSecret, Token: c.Token,
-			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}, eng, st, log, wechat.WithCommands(cmds.IsCommand))
+			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL, MaxClockSkew: c.MaxClockSkew}, eng, st, log, wechat.WithCommands(cmds.IsCommand))
 		if err != nil {
 			return nil, fmt.Errorf("wechat: %w", err)
 		}
@@ -86,10 +93,13 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 // webConfig is the web adapter's configuration from the web.* keys.
 func webConfig(cfg *config.Config) web.Config {
 	c := cfg.Web
-	return web.Config{Branding: web.Branding{Title: c.Title, BotName: c.BotName, AvatarURL: c.AvatarURL,
-		AvatarFile: c.AvatarFile, LogoURL: c.LogoURL, PrimaryColor: c.PrimaryColor, Welcome: c.Welcome,
-		QuickReplies: c.QuickReplies, Placeholder: c.Placeholder, Strings: c.Strings,
-		AllowedOrigins: c.AllowedOrigins, Prechat: c.Prechat}}
+	return web.Config{SessionTTL: c.SessionTTL, UnusedSessionTTL: c.UnusedSessionTTL,
+		SessionsPerMinute: c.SessionsPerMinute, SessionBurst: c.SessionBurst, MaxSubscribers: c.MaxStreamsPerSession,
+		MaxStreamsPerClient: c.MaxStreamsPerClient, MaxStreams: c.MaxStreams, StreamMaxLife: c.StreamMaxLife,
+		Branding: web.Branding{Title: c.Title, BotName: c.BotName, AvatarURL: c.AvatarURL,
+			AvatarFile: c.AvatarFile, LogoURL: c.LogoURL, PrimaryColor: c.PrimaryColor, Welcome: c.Welcome,
+			QuickReplies: c.QuickReplies, Placeholder: c.Placeholder, Strings: c.Strings,
+			AllowedOrigins: c.AllowedOrigins, Prechat: c.Prechat}}
 }
 
 // platformWarnings returns advice about valid but doubtful settings of the
@@ -151,7 +161,7 @@ func validatePlatforms(cfg *config.Config) error {
 	}
 	if c := cfg.WeChat; c.Enabled {
 		add("wechat", wechat.Config{AppID: c.AppID, AppSecret: c.AppSecret, Token: c.Token,
-			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}.Validate())
+			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL, MaxClockSkew: c.MaxClockSkew}.Validate())
 	}
 	return errors.Join(errs...)
 }

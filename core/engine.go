@@ -40,6 +40,8 @@ type EngineOptions struct {
 	// (decided, nothing written) and "engine.after-commit" (durable, the
 	// platform not yet acknowledged).
 	Failpoint func(name string)
+	// RateLimit is the per-conversation inbound limit (throttle.go).
+	RateLimit RateLimitOptions
 }
 
 // Result is what Handle did with a message.
@@ -87,6 +89,8 @@ func NewEngine(st Store, u Understander, opts EngineOptions) *Engine {
 // Duplicate set and a nil error. Handle returns an error, and writes nothing,
 // when the message is invalid, the Understander fails, or the store fails; the
 // caller should then answer the platform with an error so that it retries.
+// A message over the conversation's inbound limit (EngineOptions.RateLimit)
+// returns a *RateLimitError or is recorded without an answer; see throttle.go.
 func (e *Engine) Handle(ctx context.Context, m Message) (Result, error) {
 	start := time.Now()
 	if err := validateMessage(&m); err != nil {
@@ -102,6 +106,9 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Result, error) {
 	defer unlock()
 
 	keys := m.dedupeKeys()
+	if res, done, err := e.throttle(ctx, m, keys); done || err != nil {
+		return res, err
+	}
 	for attempt := 0; ; attempt++ {
 		res, err := e.handleOnce(ctx, m, keys)
 		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {

@@ -19,6 +19,7 @@ type Metrics struct {
 	caseFailures *prometheus.CounterVec
 	handle       *prometheus.HistogramVec
 	sendDuration *prometheus.HistogramVec
+	throttled    *prometheus.CounterVec
 }
 
 // NewMetrics creates the collectors and registers them with reg (use a
@@ -58,9 +59,12 @@ func NewMetrics(reg prometheus.Registerer, outboxDepth func() float64) *Metrics 
 			Name: "switchboard_send_seconds", Help: "Time of one send attempt to a platform.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}, []string{"platform"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_throttled_total", Help: "Customer messages over their conversation's inbound limit, by platform.",
+		}, []string{"platform"}),
 	}
 	reg.MustRegister(m.messagesIn, m.messagesOut, m.dedupeHits, m.sendErrors, m.deadLetters,
-		m.fallbacks, m.handoffs, m.caseFailures, m.handle, m.sendDuration)
+		m.fallbacks, m.handoffs, m.caseFailures, m.handle, m.sendDuration, m.throttled)
 	if outboxDepth != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchboard_outbox_depth", Help: "Replies waiting in the outbox.",
@@ -91,6 +95,12 @@ func (m *Metrics) incIn(platform string, d Decision) {
 func (m *Metrics) incDedupe(platform string) {
 	if m != nil {
 		m.dedupeHits.WithLabelValues(platform).Inc()
+	}
+}
+
+func (m *Metrics) incThrottled(platform string) {
+	if m != nil {
+		m.throttled.WithLabelValues(platform).Inc()
 	}
 }
 

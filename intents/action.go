@@ -73,8 +73,10 @@ func VerifySignature(secret string, body []byte, header string) bool {
 
 // callAction POSTs the flow's slots to its action and returns the reply.
 // It returns an error (never naming the secret or the URL's query) when the
-// request fails, times out, the status is not 2xx, or the body is not a JSON
-// object with a non-empty text.
+// host resolves to a refused address (actionnet.go), the request fails,
+// times out, the status is not 2xx (a redirect is not followed), the body is
+// longer than maxActionReply, or it is not a JSON object with a non-empty
+// text. The customer never sees a reply that is not that JSON.
 func (u *Understander) callAction(ctx context.Context, f *Flow, key core.ConversationKey, st core.State, lang string) (ActionReply, error) {
 	a := f.Action
 	req := ActionRequest{Flow: f.Name, ConversationID: st.Slots[conversationSlot], Language: lang,
@@ -104,7 +106,11 @@ func (u *Understander) callAction(ctx context.Context, f *Flow, key core.Convers
 	if a.secret != "" {
 		hreq.Header.Set(SignatureHeader, Sign(a.secret, body))
 	}
-	resp, err := u.client.Do(hreq)
+	client := u.client
+	if a.AllowPrivate {
+		client = u.private
+	}
+	resp, err := client.Do(hreq)
 	if err != nil {
 		var uerr *url.Error
 		if errors.As(err, &uerr) {

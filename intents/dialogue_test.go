@@ -24,6 +24,7 @@ func pizzaBot(actionURL string) string {
 		done = fmt.Sprintf(`    action:
       url: %s
       secret: s3cret
+      allow_private: true
       timeout: 200ms
     max_attempts: 2
     on_failure: exit`, actionURL)

@@ -128,7 +128,10 @@ type Action struct {
 	// ErrorResponse is said when the call fails (the bot's
 	// responses.action_error when empty).
 	ErrorResponse Localized
-	Pos           Pos
+	// AllowPrivate lets this action call loopback, private and link-local
+	// addresses (a service next to the gateway); see actionnet.go.
+	AllowPrivate bool
+	Pos          Pos
 
 	secret string // never printed
 }

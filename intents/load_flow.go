@@ -23,7 +23,7 @@ var (
 	flowKeys       = []string{"name", "intent", "slots", "max_attempts", "on_failure", "failure_response", "response", "action", "then"}
 	slotKeys       = []string{"name", "entity", "prompt", "reprompt", "quick_replies", "validate", "reask_on_no"}
 	validateKeys   = []string{"regex", "values", "min", "max"}
-	actionKeys     = []string{"url", "secret", "secret_env", "timeout", "error_response"}
+	actionKeys     = []string{"url", "secret", "secret_env", "timeout", "error_response", "allow_private"}
 	dateOrderWords = []string{"mdy", "dmy"}
 )
 
@@ -365,6 +365,16 @@ func (p *fileParser) action(n *yaml.Node, ctx string) *Action {
 			}
 		case "error_response":
 			a.ErrorResponse = p.templates(kv.val, ctx+".error_response")
+		case "allow_private":
+			if s, ok := p.text(kv.val, ctx+".allow_private"); ok {
+				switch s {
+				case "true":
+					a.AllowPrivate = true
+				case "false":
+				default:
+					p.errorf(kv.val, "%s.allow_private: want true or false, got %q", ctx, s)
+				}
+			}
 		}
 	}
 	if !hasURL {

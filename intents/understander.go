@@ -42,9 +42,15 @@ type Options struct {
 	// DefaultLanguage overrides the bot's settings.default_language; "" and
 	// "auto" keep the bot's.
 	DefaultLanguage string
-	// HTTPClient calls the flows' actions; nil means a client of its own.
-	// Each call is bounded by the action's timeout.
+	// HTTPClient calls the flows' actions; nil means the gateway's own
+	// clients, which follow no redirect and refuse private addresses unless
+	// allowed (see actionnet.go). A client given here is used as is, for
+	// every action. Each call is bounded by the action's timeout.
 	HTTPClient *http.Client
+	// AllowPrivateActions lets every action call loopback, private and
+	// link-local addresses (config actions.allow_private); an action can
+	// also allow it for itself (allow_private in its YAML).
+	AllowPrivateActions bool
 }
 
 // Understander answers customer messages from a Bot: it classifies the text
@@ -65,7 +71,8 @@ type Understander struct {
 	log         *slog.Logger
 	examples    map[string]int // per language
 	defaults    map[string]Localized
-	client      *http.Client
+	client      *http.Client // actions to public addresses only
+	private     *http.Client // actions allowed to reach private addresses
 	cancelWords map[string]bool
 	retryWords  map[string]bool
 	neverMind   map[string]bool // nil without small talk
@@ -109,9 +116,14 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 		log:         log,
 		examples:    map[string]int{},
 		client:      opts.HTTPClient,
+		private:     opts.HTTPClient,
 	}
 	if u.client == nil {
-		u.client = &http.Client{}
+		u.private = newActionClient(true, nil)
+		u.client = u.private
+		if !opts.AllowPrivateActions {
+			u.client = newActionClient(false, nil)
+		}
 	}
 	u.initMessages()
 	if d := strings.ToLower(strings.TrimSpace(opts.DefaultLanguage)); d != "" && d != "auto" {

@@ -229,9 +229,11 @@ func quickReplyBlock(quick []string) slack.Block {
 	return slack.NewActionBlock("switchboard_quick_replies", els...)
 }
 
-// post sends one message and returns its ts.
+// post sends one message and returns its ts. Links and media are never
+// unfurled: the text carries what customers wrote (relays, cases), and an
+// unfurl would make Slack fetch a customer's URL and show its preview.
 func (a *Adapter) post(ctx context.Context, channel, thread, text string, blocks []slack.Block) (string, error) {
-	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl()}
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}

@@ -2,10 +2,11 @@
 // "/", a small JSON API under /api/web/ for sessions and messages, and a
 // Server-Sent Events stream that pushes bot and agent replies to the page.
 //
-// A customer's conversation is identified by a random session token that the
-// page keeps in localStorage. Only the token's SHA-256 is stored; the
-// conversation key is derived from the hash, so knowing a conversation key
-// does not give access to it. Replies reach the page twice over: the outbox
+// A customer's conversation is identified by a session token that the page
+// keeps in localStorage: 128 random bits signed by the server (session.go).
+// Nothing is stored until the session's first message, and then only the
+// token's SHA-256; the conversation key is derived from the hash, so knowing
+// a conversation key does not give access to it. Replies reach the page twice over: the outbox
 // Dispatcher calls Send, which pushes to the conversation's live streams, and
 // the page re-fetches the transcript after every (re)connect and every message
 // it sends, de-duplicating by message id. Send therefore never fails for lack
@@ -16,14 +17,19 @@
 //	GET  /                     the chat page (?embed=1: inside the widget's iframe)
 //	GET  /widget.js            the embeddable launcher for other sites
 //	GET  /web/avatar           the bot's avatar when web.avatar_file is set
-//	POST /api/web/session      201 {"token": "..."}
+//	POST /api/web/session      201 {"token": "..."}; 429 + Retry-After beyond the per-client rate
 //	POST /api/web/messages     202 {"id": "..."}; body {"text": "...", "client_id": "...", "name": "...", "email": "..."}
 //	GET  /api/web/messages     200 {"messages": [{"id","from","text","at"}...], "language": "zh"}
-//	GET  /api/web/events       text/event-stream of "message" events (token in the Authorization header)
+//	POST /api/web/ticket       201 {"ticket": "...", "expires_in": 60}: one event stream, one minute
+//	GET  /api/web/events       text/event-stream of "message" events (token in the Authorization header, or ?ticket=)
 //
 // Errors are JSON {"error": "reason"}: 400 for a bad body, 401 for a missing,
 // unknown or expired token (the page then starts a new session), 405 for a
-// wrong method, 500/503 when the engine or store failed.
+// wrong method, 429 with Retry-After beyond a rate or stream limit, 500/503
+// when the engine or store failed.
+//
+// A new session costs nothing: its token is signed (HMAC, keys in the store,
+// rotated), not stored, until its first message (see session.go).
 package web
 
 import (
@@ -64,6 +70,9 @@ type Adapter struct {
 	// origins are the normalized Branding.AllowedOrigins.
 	origins []string
 	now     func() time.Time
+	keys    *keyring
+	limits  *limits
+	tickets usedTickets
 }
 
 // New returns an Adapter. Zero fields of cfg take their defaults (see Config);
@@ -73,7 +82,7 @@ func New(cfg Config, h Handler, st core.Store, logger *slog.Logger) *Adapter {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Adapter{
+	a := &Adapter{
 		cfg:     cfg,
 		h:       h,
 		store:   st,
@@ -81,8 +90,11 @@ func New(cfg Config, h Handler, st core.Store, logger *slog.Logger) *Adapter {
 		hub:     newHub(cfg.SubscriberBuffer, cfg.MaxSubscribers),
 		page:    newPage(cfg.Branding),
 		origins: cfg.origins(),
-		now:     time.Now,
+		now:     cfg.Now,
+		keys:    newKeyring(st, cfg.UnusedSessionTTL, cfg.UnusedSessionTTL),
 	}
+	a.limits = newLimits(cfg, func() time.Time { return a.now() })
+	return a
 }
 
 // Platform returns "web".
@@ -103,6 +115,8 @@ func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/web/messages", a.cors(a.servePostMessage))
 	mux.HandleFunc("GET /api/web/messages", a.cors(a.serveMessages))
 	mux.HandleFunc("/api/web/messages", a.otherMethod("GET, HEAD, POST"))
+	mux.HandleFunc("POST /api/web/ticket", a.cors(a.serveTicket))
+	mux.HandleFunc("/api/web/ticket", a.otherMethod("POST"))
 	mux.HandleFunc("GET /api/web/events", a.cors(a.serveEvents))
 	mux.HandleFunc("/api/web/events", a.otherMethod("GET, HEAD"))
 	mux.HandleFunc("/api/web/", func(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +233,10 @@ func agentName(from core.Author, name string) string {
 }
 
 func (a *Adapter) serveNewSession(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := a.limits.sessions.Allow(a.cfg.ClientAddr(r)); !ok {
+		tooMany(w, wait, "too many new sessions from your address, please retry later")
+		return
+	}
 	token, err := a.createSession(r.Context())
 	if err != nil {
 		a.logger.ErrorContext(r.Context(), "web: create session", "err", err)
@@ -230,10 +248,11 @@ func (a *Adapter) serveNewSession(w http.ResponseWriter, r *http.Request) {
 
 func (a *Adapter) servePostMessage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	key, ok := a.auth(w, r, false)
+	sess, ok := a.auth(w, r, false)
 	if !ok {
 		return
 	}
+	key := sess.key
 	if !isJSON(r.Header.Get("Content-Type")) {
 		writeError(w, http.StatusBadRequest, `Content-Type must be application/json`)
 		return
@@ -259,7 +278,19 @@ func (a *Adapter) servePostMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "could not accept the message, please retry")
 		return
 	}
+	if !sess.persisted {
+		// The first message: from now on the session is stored.
+		if err := a.persistSession(ctx, sess); err != nil {
+			a.logger.ErrorContext(ctx, "web: persist session", "err", err)
+			writeError(w, statusFor(err), "could not accept the message, please retry")
+			return
+		}
+	}
 	res, err := a.h.Handle(ctx, msg)
+	if rl, ok := core.IsRateLimited(err); ok {
+		tooMany(w, rl.RetryAfter, "you are sending messages too fast; please wait a moment")
+		return
+	}
 	if err != nil {
 		a.logger.ErrorContext(ctx, "web: handle message", "message", msg.ID, "err", err)
 		writeError(w, statusFor(err), "could not handle the message, please retry")
@@ -292,11 +323,11 @@ func (a *Adapter) message(key core.ConversationKey, p postMessage) (core.Message
 
 func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	key, ok := a.auth(w, r, false)
+	sess, ok := a.auth(w, r, false)
 	if !ok {
 		return
 	}
-	turns, err := a.store.Transcript(ctx, key, a.cfg.HistoryLimit)
+	turns, err := a.store.Transcript(ctx, sess.key, a.cfg.HistoryLimit)
 	if err != nil {
 		a.logger.ErrorContext(ctx, "web: load transcript", "err", err)
 		writeError(w, statusFor(err), "could not load the conversation, please retry")
@@ -316,15 +347,23 @@ func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Messages []wireMessage `json:"messages"`
 		Language string        `json:"language,omitempty"`
-	}{out, a.language(ctx, key)})
+	}{out, a.language(ctx, sess.key)})
 }
 
 // auth authenticates r and writes the error response when it fails.
-func (a *Adapter) auth(w http.ResponseWriter, r *http.Request, allowQuery bool) (core.ConversationKey, bool) {
-	key, err := a.authenticate(r.Context(), r, allowQuery)
+func (a *Adapter) auth(w http.ResponseWriter, r *http.Request, allowQuery bool) (authSession, bool) {
+	sess, err := a.authenticate(r.Context(), r, allowQuery)
+	if err == nil {
+		return sess, true
+	}
+	a.authFailed(w, r, err)
+	return authSession{}, false
+}
+
+// authFailed writes the response of a failed authentication: 401 for a
+// missing, invalid or expired token or ticket, 500/503 for a store failure.
+func (a *Adapter) authFailed(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
-	case err == nil:
-		return key, true
 	case errors.Is(err, errNoSession):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="web chat"`)
 		writeError(w, http.StatusUnauthorized, "missing, unknown or expired session token; start a new session")
@@ -332,5 +371,4 @@ func (a *Adapter) auth(w http.ResponseWriter, r *http.Request, allowQuery bool) 
 		a.logger.ErrorContext(r.Context(), "web: authenticate", "err", err)
 		writeError(w, statusFor(err), "could not check the session, please retry")
 	}
-	return core.ConversationKey{}, false
 }

@@ -36,8 +36,12 @@ func TestCreateSession(t *testing.T) {
 		tokens[tok] = true
 
 		sum := sha256.Sum256([]byte(tok))
+		if _, err := s.st.Get(context.Background(), sessionNamespace, hex.EncodeToString(sum[:])); !errors.Is(err, core.ErrNotFound) {
+			t.Fatalf("a session was stored before its first message (err %v)", err)
+		}
+		s.post(t, tok, "hello", "")
 		if _, err := s.st.Get(context.Background(), sessionNamespace, hex.EncodeToString(sum[:])); err != nil {
-			t.Fatalf("session not stored under the token's hash: %v", err)
+			t.Fatalf("session not stored under the token's hash after its first message: %v", err)
 		}
 		if _, err := s.st.Get(context.Background(), sessionNamespace, tok); !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("Get(raw token) error = %v, want ErrNotFound: the raw token must not be a key", err)
@@ -157,7 +161,7 @@ func TestClientIDIdempotency(t *testing.T) {
 func TestBadRequests(t *testing.T) {
 	s := newStack(t, Config{})
 	tok := s.newSession(t)
-	unknown, _ := newToken()
+	unknown := randomToken(t)
 	big := `{"text": "` + strings.Repeat("a", MaxBodyBytes) + `"}`
 	const js = "application/json"
 	tests := []struct {
@@ -404,6 +408,7 @@ func TestSend(t *testing.T) {
 func TestSessionRefresh(t *testing.T) {
 	s := newStack(t, Config{SessionTTL: time.Hour})
 	tok := s.newSession(t)
+	s.post(t, tok, "hi", "") // the first message stores the session
 	sum := sha256.Sum256([]byte(tok))
 	id := hex.EncodeToString(sum[:])
 	read := func() session {

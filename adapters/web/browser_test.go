@@ -120,7 +120,7 @@ func TestBrowserChat(t *testing.T) {
 		chromedp.Navigate(s.srv.URL+"/"))
 	waitFor(t, ctx, "the event stream", `document.getElementById('status').classList.contains('online')`)
 	token := evalJS[string](t, ctx, tokenJS)
-	if !wellFormedToken(token) {
+	if _, ok := decodeToken(token); !ok {
 		t.Fatalf("page stored token %q", token)
 	}
 	key := conversationKey(hashToken(token))
@@ -208,7 +208,7 @@ func TestBrowserChat(t *testing.T) {
 	})
 
 	t.Run("unknown token starts a new session", func(t *testing.T) {
-		stale, _ := newToken()
+		stale := randomToken(t)
 		evalJS[any](t, ctx, `localStorage.setItem('switchboard.web.token', `+jsString(stale)+`)`)
 		browserRun(t, ctx, "reload", chromedp.Reload())
 		waitFor(t, ctx, "a new token", tokenJS+` !== `+jsString(stale)+` && `+tokenJS+` !== ''`)

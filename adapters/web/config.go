@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
 )
 
@@ -15,7 +17,21 @@ const (
 	DefaultBotName          = "Assistant"
 	DefaultPrimaryColor     = "#2563eb"
 	DefaultSubscriberBuffer = 16
-	DefaultMaxSubscribers   = 8
+	DefaultMaxSubscribers   = 3
+	// DefaultUnusedSessionTTL is how long a session token that never sent
+	// a message stays valid.
+	DefaultUnusedSessionTTL = 12 * time.Hour
+	// DefaultSessionsPerMinute and DefaultSessionBurst limit session
+	// creation per client address.
+	DefaultSessionsPerMinute = 10
+	DefaultSessionBurst      = 20
+	// DefaultMaxStreamsPerClient and DefaultMaxStreams cap live event
+	// streams per client address and in total.
+	DefaultMaxStreamsPerClient = 20
+	DefaultMaxStreams          = 2000
+	// DefaultStreamMaxLife is how long one event stream lives before the
+	// server ends it (EventSource reconnects at once).
+	DefaultStreamMaxLife = 30 * time.Minute
 )
 
 // MaxBodyBytes is the largest request body POST /api/web/messages accepts.
@@ -38,9 +54,33 @@ type Config struct {
 	// before it is dropped (the page reconnects and re-fetches). Default 16.
 	SubscriberBuffer int
 	// MaxSubscribers caps the live event streams of one conversation (tabs of
-	// one customer); opening one more closes the oldest. Default 8.
+	// one customer); opening one more closes the oldest. Default 3.
 	MaxSubscribers int
 
+	// UnusedSessionTTL is how long a session token that has not sent a
+	// message yet stays valid. Such a token is stateless (signed, not
+	// stored); the first message stores the session for SessionTTL.
+	// Default 12 hours.
+	UnusedSessionTTL time.Duration
+	// SessionsPerMinute and SessionBurst limit POST /api/web/session per
+	// client address (a token bucket); beyond it the answer is 429 with
+	// Retry-After. Defaults 10 and 20.
+	SessionsPerMinute int
+	SessionBurst      int
+	// MaxStreamsPerClient caps the live event streams of one client
+	// address, MaxStreams those of the whole server; beyond them a new
+	// stream gets 429 (per client) or 503 (total). Defaults 20 and 2000.
+	MaxStreamsPerClient int
+	MaxStreams          int
+	// StreamMaxLife is how long an event stream lives; the server then ends
+	// it and the page reconnects. Default 30 minutes.
+	StreamMaxLife time.Duration
+	// ClientAddr returns the client address of a request, which per-client
+	// limits are keyed by (see internal/clientip for X-Forwarded-For behind
+	// trusted proxies). Nil means the IP of the TCP peer.
+	ClientAddr func(*http.Request) string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 	Branding
 }
 
@@ -107,6 +147,18 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("web: max_subscribers must not be negative, got %d", c.MaxSubscribers))
 	}
 	errs = append(errs, c.Branding.validate()...)
+	if c.UnusedSessionTTL < 0 || (c.UnusedSessionTTL > 0 && c.UnusedSessionTTL < time.Minute) {
+		errs = append(errs, fmt.Errorf("web: unused_session_ttl must be 0 (default) or at least 1m, got %s", c.UnusedSessionTTL))
+	}
+	for name, v := range map[string]int{"sessions_per_minute": c.SessionsPerMinute, "session_burst": c.SessionBurst,
+		"max_streams_per_client": c.MaxStreamsPerClient, "max_streams": c.MaxStreams} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("web: %s must not be negative, got %d", name, v))
+		}
+	}
+	if c.StreamMaxLife < 0 {
+		errs = append(errs, fmt.Errorf("web: stream_max_life must not be negative, got %s", c.StreamMaxLife))
+	}
 	return errors.Join(errs...)
 }
 
@@ -142,5 +194,37 @@ func (c Config) withDefaults() Config {
 	if _, ok := parseColor(c.PrimaryColor); !ok {
 		c.PrimaryColor = DefaultPrimaryColor
 	}
+	if c.UnusedSessionTTL <= 0 {
+		c.UnusedSessionTTL = DefaultUnusedSessionTTL
+	}
+	if c.SessionsPerMinute <= 0 {
+		c.SessionsPerMinute = DefaultSessionsPerMinute
+	}
+	if c.SessionBurst <= 0 {
+		c.SessionBurst = DefaultSessionBurst
+	}
+	if c.MaxStreamsPerClient <= 0 {
+		c.MaxStreamsPerClient = DefaultMaxStreamsPerClient
+	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.StreamMaxLife <= 0 {
+		c.StreamMaxLife = DefaultStreamMaxLife
+	}
+	if c.ClientAddr == nil {
+		c.ClientAddr = peerAddr
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	return c
+}
+
+// peerAddr is the IP of the request's TCP peer (RemoteAddr without the port).
+func peerAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }

@@ -168,6 +168,7 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a asset, cache string) {
 func (a *Adapter) servePage(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", a.page.csp)
+	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	if !a.page.framing {
 		h.Set("X-Frame-Options", "DENY") // for browsers without frame-ancestors

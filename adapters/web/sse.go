@@ -14,19 +14,41 @@ const retryMillis = 2000
 
 // serveEvents streams the conversation's new bot and agent messages as
 // Server-Sent Events until the client goes away, the stream is dropped for
-// being too slow, or the adapter is closed. Every event is flushed at once;
-// a comment line is sent every Heartbeat to keep idle proxies from closing
-// the stream.
+// being too slow or for a newer stream of the same session beyond
+// MaxSubscribers, it reaches StreamMaxLife, or the adapter is closed. Every
+// event is flushed at once; a comment line is sent every Heartbeat to keep
+// idle proxies from closing the stream. A client address with
+// MaxStreamsPerClient open streams gets 429, a server with MaxStreams 503.
 func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	key, ok := a.auth(w, r, false) // never a token in the URL: it would reach logs and history
-	if !ok {
+	var sess authSession
+	if t := r.URL.Query().Get("ticket"); t != "" {
+		var err error
+		if sess, err = a.authTicket(ctx, t); err != nil {
+			a.authFailed(w, r, err)
+			return
+		}
+	} else {
+		var ok bool
+		if sess, ok = a.auth(w, r, false); !ok { // never a token in the URL: it would reach logs and history
+			return
+		}
+	}
+	release, why := a.limits.openStream(a.cfg.ClientAddr(r))
+	switch why {
+	case streamClientFull:
+		tooMany(w, 5*time.Second, "too many open event streams from your address")
+		return
+	case streamServerFull:
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "too many open event streams, please retry")
 		return
 	}
+	defer release()
 	// Subscribe before the response starts: anything published after this
 	// point reaches the stream, anything before is in the transcript the page
 	// fetches once the stream is open, so nothing falls in between.
-	conv := key.String()
+	conv := sess.key.String()
 	sub := a.hub.subscribe(conv)
 	if sub == nil {
 		writeError(w, http.StatusServiceUnavailable, "the server is shutting down, please retry")
@@ -65,11 +87,15 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 	tick := time.NewTicker(a.cfg.Heartbeat)
 	defer tick.Stop()
+	life := time.NewTimer(a.cfg.StreamMaxLife)
+	defer life.Stop()
 	for {
 		var err error
 		select {
 		case <-ctx.Done():
 			return
+		case <-life.C:
+			return // EventSource reconnects (after retryMillis) and re-authenticates
 		case frame, open := <-sub.ch:
 			if !open {
 				return // dropped (slow or too many streams) or the adapter closed

@@ -11,7 +11,10 @@
 // then decrypted with the EncodingAESKey and its receiveid checked against
 // the AppID), normalized into a core.Message (see normalize) and handled by
 // the Engine, which commits the message and its replies before it returns.
-// Bad signatures answer 401, malformed bodies 400, bodies over MaxBodyBytes
+// Every signed request must also be fresh: its timestamp within
+// Config.MaxClockSkew of the clock and its (timestamp, nonce, signature) not
+// used before for another body (see replayGuard). Bad signatures, stale
+// timestamps and replayed signatures answer 401, malformed bodies 400, bodies over MaxBodyBytes
 // 400, an engine failure 500 (WeChat then retries).
 //
 // Events (see normalizeEvent): subscribe and SCAN greet the follower with
@@ -45,6 +48,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -67,6 +71,12 @@ type Handler interface {
 
 // Option changes how New builds the Adapter.
 type Option func(*Adapter)
+
+// WithClock makes the adapter read the time from now instead of time.Now:
+// the clock-skew window of pushes is decided with it. Tests use it.
+func WithClock(now func() time.Time) Option {
+	return func(a *Adapter) { a.now = now }
+}
 
 // WithHTTPClient makes the adapter call the WeChat API through c. The
 // default client has a 10 s timeout and does not follow redirects.
@@ -96,6 +106,8 @@ type Adapter struct {
 	// isCommand reports whether a menu CLICK's EventKey names a bot
 	// command; nil: none does (WithCommands).
 	isCommand func(string) bool
+	replay    *replayGuard
+	now       func() time.Time
 }
 
 // New returns an Adapter for one official account. It returns an error when
@@ -125,6 +137,8 @@ func New(cfg Config, h Handler, st core.Store, logger *slog.Logger, opts ...Opti
 		log:     logger.With("platform", Platform),
 		crypto:  c,
 		passive: newPassiveHub(),
+		replay:  newReplayGuard(cfg.MaxClockSkew, maxReplayEntries),
+		now:     time.Now,
 		api: &apiClient{
 			base:   cfg.APIURL,
 			appID:  cfg.AppID,
@@ -177,6 +191,9 @@ func (a *Adapter) serveVerify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "echostr is missing", http.StatusBadRequest)
 		return
 	}
+	if !a.admit(w, r, q, append([]byte("GET\x00"), echo...)) {
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = io.WriteString(w, echo)
@@ -197,7 +214,8 @@ func (a *Adapter) servePush(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not read the body", http.StatusBadRequest)
 		return
 	}
-	p, err := parsePush(a.crypto, r.URL.Query(), body)
+	q := r.URL.Query()
+	p, err := parsePush(a.crypto, q, body)
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, errUnauthorized) {
@@ -205,6 +223,9 @@ func (a *Adapter) servePush(w http.ResponseWriter, r *http.Request) {
 		}
 		a.log.WarnContext(ctx, "wechat: push refused", "status", status, "err", err)
 		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	if !a.admit(w, r, q, body) {
 		return
 	}
 	msg, ok := normalize(p.msg, a.cfg.WelcomeText, a.isCommand)
@@ -256,6 +277,29 @@ func (a *Adapter) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.done <- a.answer(ctx, w, p, o, replies)
+}
+
+// admit applies the clock-skew window and the replay guard to a request
+// whose signature is valid, and writes the refusal (401, or 503 when the
+// guard is full) when it fails. body is what the signature is used for.
+func (a *Adapter) admit(w http.ResponseWriter, r *http.Request, q url.Values, body []byte) bool {
+	now := a.now()
+	err := checkFresh(q, now, a.cfg.MaxClockSkew)
+	if err == nil {
+		err = a.replay.admit(q, body, now)
+	}
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, errReplayFull):
+		a.log.ErrorContext(r.Context(), "wechat: request refused: too many signed requests within max_clock_skew", "err", err)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "busy, retry later", http.StatusServiceUnavailable)
+	default:
+		a.log.WarnContext(r.Context(), "wechat: request refused", "method", r.Method, "status", http.StatusUnauthorized, "err", err)
+		http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
+	}
+	return false
 }
 
 // repliesTo returns the replies of rs to message id that go to WeChat.

@@ -51,6 +51,12 @@ type Config struct {
 	// HandleTimeout bounds the engine's work for one push, which goes on
 	// after WeChat hung up. Default 30 s.
 	HandleTimeout time.Duration
+	// MaxClockSkew is how far the timestamp of a push or URL check may be
+	// from the gateway's clock, either way; older or newer requests are
+	// refused with 401, and each signed (timestamp, nonce) is accepted for
+	// one request body only within this window. At most MaxClockSkewLimit.
+	// Default DefaultMaxClockSkew (5 minutes).
+	MaxClockSkew time.Duration
 }
 
 // Validate reports every missing or invalid field.
@@ -82,6 +88,10 @@ func (c Config) Validate() error {
 	}
 	if c.HandleTimeout < 0 {
 		errs = append(errs, fmt.Errorf("wechat: handle_timeout must not be negative, got %s", c.HandleTimeout))
+	}
+	if c.MaxClockSkew < 0 || c.MaxClockSkew > MaxClockSkewLimit {
+		errs = append(errs, fmt.Errorf("wechat: max_clock_skew must be between 0 (default %s) and %s, got %s",
+			DefaultMaxClockSkew, MaxClockSkewLimit, c.MaxClockSkew))
 	}
 	return errors.Join(errs...)
 }
@@ -128,6 +138,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HandleTimeout <= 0 {
 		c.HandleTimeout = DefaultHandleTimeout
+	}
+	if c.MaxClockSkew <= 0 {
+		c.MaxClockSkew = DefaultMaxClockSkew
 	}
 	return c
 }

@@ -27,6 +27,23 @@ const (
 	testGhID   = "gh_0123456789ab"
 )
 
+// testNow is the harness's clock: the timestamp of signedPost's requests
+// plus a minute. The adapter and the fake WeChat both read it, so the
+// clock-skew window never depends on the real date.
+var testNow = time.Unix(1409735669+60, 0)
+
+// testClock is a settable clock for the adapter and the fake WeChat.
+type testClock struct{ ns atomic.Int64 }
+
+func newTestClock(t time.Time) *testClock {
+	c := &testClock{}
+	c.set(t)
+	return c
+}
+func (c *testClock) set(t time.Time)     { c.ns.Store(t.UnixNano()) }
+func (c *testClock) now() time.Time      { return time.Unix(0, c.ns.Load()) }
+func (c *testClock) add(d time.Duration) { c.ns.Add(int64(d)) }
+
 // syncBuffer is the shared concurrent-safe log sink.
 type syncBuffer = testlog.Buffer
 
@@ -69,6 +86,7 @@ type harness struct {
 	srv     *httptest.Server
 	pusher  wechatfake.Pusher
 	logs    *syncBuffer
+	clock   *testClock
 	nextID  atomic.Int64
 	// dispatch starts the outbox Dispatcher (newHarness does unless
 	// noDispatcher); stop ends it.
@@ -105,14 +123,14 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
-	h := &harness{t: t, store: st, fake: fake, logs: logs}
+	h := &harness{t: t, store: st, fake: fake, logs: logs, clock: newTestClock(testNow)}
 	var disp *core.Dispatcher
 	h.engine = core.NewEngine(st, o.u, core.EngineOptions{Logger: logger, Notify: func() {
 		if disp != nil {
 			disp.Notify()
 		}
 	}})
-	h.adapter, err = New(cfg, h.engine, st, logger, o.opts...)
+	h.adapter, err = New(cfg, h.engine, st, logger, append([]Option{WithClock(h.clock.now)}, o.opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +150,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.adapter.Register(mux)
 	h.srv = httptest.NewServer(mux)
 	h.pusher = wechatfake.Pusher{Token: testToken, AppID: testAppID, EncodingAESKey: cfg.EncodingAESKey,
-		OriginalID: testGhID, Mode: o.mode}
+		OriginalID: testGhID, Mode: o.mode, Now: h.clock.now}
 	t.Cleanup(func() {
 		h.srv.Close()
 		h.stop()

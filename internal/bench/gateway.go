@@ -72,6 +72,14 @@ func gatewayConfig(o Options, dir string, noSync bool, adminToken string, driver
 	cfg.Store.Path, cfg.Store.NoSync = filepath.Join(dir, "switchboard.db"), noSync
 	cfg.Handoff.AfterFallbacks, cfg.Handoff.OnNegativeSentiment = 0, false
 	cfg.Web.Enabled, cfg.Slack.Enabled, cfg.Telegram.Enabled, cfg.Discord.Enabled, cfg.WeChat.Enabled = false, false, false, false, false
+	// The load comes from one address and reuses conversations: lift the
+	// per-client and per-conversation limits so that they do not shape the
+	// figures. The security checks run on a gateway with the defaults.
+	cfg.Web.SessionsPerMinute = max(cfg.Web.SessionsPerMinute, o.WebSessions*10)
+	cfg.Web.SessionBurst = max(cfg.Web.SessionBurst, o.WebSessions*2)
+	cfg.Web.MaxStreamsPerClient = max(cfg.Web.MaxStreamsPerClient, o.WebSessions*2)
+	cfg.Web.MaxStreams = max(cfg.Web.MaxStreams, o.WebSessions*2)
+	cfg.Limits.Messages = 0
 	for _, d := range drivers {
 		d.configure(&cfg)
 	}

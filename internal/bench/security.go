@@ -29,9 +29,9 @@ const (
 	// expectReject: answer 4xx.
 	expectReject expectation = iota
 	// expectDedupe: the platform's protocol has nothing that dates the
-	// request (Telegram, the web chat) or no window on its timestamp
-	// (WeChat), so a replay cannot be told from the platform's own
-	// redelivery: acknowledge it, but do not answer the message again.
+	// request (Telegram, the web chat), so a replay cannot be told from the
+	// platform's own redelivery: acknowledge it, but do not answer the
+	// message again.
 	expectDedupe
 )
 

@@ -66,7 +66,7 @@ func (d *wechatDriver) configure(cfg *config.Config) {
 		api = d.edgeSrv.URL
 	}
 	cfg.WeChat = config.WeChat{Enabled: true, AppID: d.appID, AppSecret: d.appSecret, Token: d.token,
-		EncodingAESKey: d.aesKey, APIURL: api}
+		EncodingAESKey: d.aesKey, APIURL: api, MaxClockSkew: cfg.WeChat.MaxClockSkew}
 }
 
 func (d *wechatDriver) start(_ context.Context, base string) error {
@@ -102,12 +102,13 @@ func (d *wechatDriver) prepare(n int, q Question) (*message, delivery) {
 			}
 			return o
 		},
-		// WeChat's protocol sets no timestamp window: a captured push
-		// replayed later is stopped only by its MsgId's dedupe key.
+		// WeChat's protocol sets no timestamp window, the gateway does
+		// (wechat.max_clock_skew, 5 minutes): a push signed replayAge
+		// ago must be refused.
 		replay: func(ctx context.Context) (*http.Request, error) {
 			return d.push(ctx, d.pusher, plain, time.Now().Add(-replayAge))
 		},
-		expect: expectDedupe,
+		expect: expectReject,
 	}
 }
 

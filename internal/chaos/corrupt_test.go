@@ -96,7 +96,7 @@ func TestCorruptDatabase(t *testing.T) {
 	}
 
 	t.Run("backup taken before the damage", func(t *testing.T) {
-		g, err := NewGateway(binary, t.TempDir(), Config{Addr: r.g.Config.Addr, StorePath: backup, AdminToken: "x",
+		g, err := NewGateway(binary, t.TempDir(), Config{Addr: r.g.Config.Addr, StorePath: backup, AdminToken: "chaos-corrupt-admin-0123456789abcdef",
 			Telegram: r.g.Config.Telegram})
 		if err != nil {
 			t.Fatal(err)

@@ -47,7 +47,7 @@ func newRig(t *testing.T, store string, slack bool) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Addr: addr, StorePath: store, AdminToken: "rig-admin",
+	cfg := Config{Addr: addr, StorePath: store, AdminToken: "rig-admin-token-0123456789abcdefgh",
 		Telegram: &TelegramConfig{Token: rigToken, SecretToken: rigSecret, APIURL: tg.URL}}
 	r := &rig{t: t, tg: tg, store: store, chat: -1002000000000}
 	dopts := DriverOptions{TelegramSecret: rigSecret, TelegramBot: tg.Bot().UserName}

@@ -94,7 +94,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 		defer func() { _ = pl.fs.Unmount() }()
 	}
-	cfg := Config{Addr: addr, StorePath: filepath.Join(o.Dir, "data", "switchboard.db"), AdminToken: "chaos-admin",
+	cfg := Config{Addr: addr, StorePath: filepath.Join(o.Dir, "data", "switchboard.db"), AdminToken: "chaos-admin-token-0123456789abcdef",
 		Telegram: &TelegramConfig{Token: tgToken, SecretToken: tgSecret, APIURL: tg.URL}}
 	dopts := DriverOptions{TelegramSecret: tgSecret, TelegramBot: tg.Bot().UserName, Rate: o.Rate, Redeliver: 0.03}
 	var sl *slackfake.Server

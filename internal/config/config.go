@@ -32,6 +32,8 @@ type Config struct {
 	Handoff  Handoff  `mapstructure:"handoff"`
 	Outbox   Outbox   `mapstructure:"outbox"`
 	Web      Web      `mapstructure:"web"`
+	Limits   Limits   `mapstructure:"limits"`
+	Actions  Actions  `mapstructure:"actions"`
 	Slack    Slack    `mapstructure:"slack"`
 	Telegram Telegram `mapstructure:"telegram"`
 	Discord  Discord  `mapstructure:"discord"`
@@ -49,6 +51,20 @@ type Server struct {
 	// PublicURL is where the gateway is reached from outside
 	// (https://bot.example); cases link to transcripts under it.
 	PublicURL string `mapstructure:"public_url"`
+	// Connection limits (issue 14): slow headers, slow bodies, idle
+	// keep-alive connections.
+	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
+	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+	// TrustedProxies are the addresses (IPs or CIDR prefixes) whose
+	// X-Forwarded-For is believed for the client address.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// AdminBackup enables GET /admin/backup.
+	AdminBackup bool `mapstructure:"admin_backup"`
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	MetricsToken string `mapstructure:"metrics_token"`
+	// MetricsAddr, when set, serves /metrics on this address only.
+	MetricsAddr string `mapstructure:"metrics_addr"`
 }
 
 // Log is the process log.
@@ -96,6 +112,21 @@ type Outbox struct {
 	MaxBackoff  time.Duration `mapstructure:"max_backoff"`
 }
 
+// Limits is the per-conversation inbound message limit (a token bucket):
+// Messages per Per, bursts of Burst. Messages 0 disables it.
+type Limits struct {
+	Messages int           `mapstructure:"messages"`
+	Per      time.Duration `mapstructure:"per"`
+	Burst    int           `mapstructure:"burst"`
+}
+
+// Actions are the bot's flow webhooks.
+type Actions struct {
+	// AllowPrivate lets every action call loopback, private and
+	// link-local addresses.
+	AllowPrivate bool `mapstructure:"allow_private"`
+}
+
 // Web is the built-in web chat: its branding, languages and embedding
 // (see adapters/web.Branding for what each key does).
 type Web struct {
@@ -112,6 +143,15 @@ type Web struct {
 	Strings        map[string]map[string]string `mapstructure:"strings"`       // per language: UI string overrides
 	AllowedOrigins []string                     `mapstructure:"allowed_origins"`
 	Prechat        []string                     `mapstructure:"prechat"` // name, email
+	// Sessions and their limits (issue 14).
+	SessionTTL           time.Duration `mapstructure:"session_ttl"`
+	UnusedSessionTTL     time.Duration `mapstructure:"unused_session_ttl"`
+	SessionsPerMinute    int           `mapstructure:"sessions_per_minute"`
+	SessionBurst         int           `mapstructure:"session_burst"`
+	MaxStreamsPerSession int           `mapstructure:"max_streams_per_session"`
+	MaxStreamsPerClient  int           `mapstructure:"max_streams_per_client"`
+	MaxStreams           int           `mapstructure:"max_streams"`
+	StreamMaxLife        time.Duration `mapstructure:"stream_max_life"`
 }
 
 // Slack is the Slack app.
@@ -153,6 +193,8 @@ type WeChat struct {
 	Token          string `mapstructure:"token"`
 	EncodingAESKey string `mapstructure:"encoding_aes_key"`
 	APIURL         string `mapstructure:"api_url"`
+	// MaxClockSkew bounds the age (and lead) of a push's signed timestamp.
+	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
 }
 
 // defaults lists every key with its default value. It is the single list of
@@ -162,6 +204,13 @@ var defaults = map[string]any{
 	"server.admin_token":            "",
 	"server.shutdown_timeout":       "15s",
 	"server.public_url":             "",
+	"server.read_header_timeout":    "10s",
+	"server.read_timeout":           "30s",
+	"server.idle_timeout":           "2m",
+	"server.trusted_proxies":        []string{},
+	"server.admin_backup":           true,
+	"server.metrics_token":          "",
+	"server.metrics_addr":           "",
 	"log.level":                     "info",
 	"log.format":                    "text",
 	"store.backend":                 "bolt",
@@ -184,6 +233,10 @@ var defaults = map[string]any{
 	"outbox.max_attempts":           20,
 	"outbox.base_backoff":           "500ms",
 	"outbox.max_backoff":            "5m",
+	"limits.messages":               10,
+	"actions.allow_private":         false,
+	"limits.per":                    "10s",
+	"limits.burst":                  10,
 	"web.enabled":                   true,
 	"web.title":                     "Chat",
 	"web.bot_name":                  "Assistant",
@@ -197,6 +250,14 @@ var defaults = map[string]any{
 	"web.strings":                   map[string]any{},
 	"web.allowed_origins":           []string{},
 	"web.prechat":                   []string{},
+	"web.session_ttl":               "720h",
+	"web.unused_session_ttl":        "12h",
+	"web.sessions_per_minute":       10,
+	"web.session_burst":             20,
+	"web.max_streams_per_session":   3,
+	"web.max_streams_per_client":    20,
+	"web.max_streams":               2000,
+	"web.stream_max_life":           "30m",
 	"slack.enabled":                 false,
 	"slack.bot_token":               "",
 	"slack.signing_secret":          "",
@@ -222,6 +283,7 @@ var defaults = map[string]any{
 	"wechat.token":                  "",
 	"wechat.encoding_aes_key":       "",
 	"wechat.api_url":                "",
+	"wechat.max_clock_skew":         "5m",
 }
 
 // freeMaps are the keys whose value is a map with keys of the owner's
@@ -241,7 +303,7 @@ func underFreeMap(key string) bool {
 
 // secrets are the keys that also accept a "_file" twin and are never logged.
 var secrets = []string{
-	"server.admin_token",
+	"server.admin_token", "server.metrics_token",
 	"slack.bot_token", "slack.signing_secret", "slack.app_token",
 	"telegram.token", "telegram.secret_token",
 	"discord.token",

@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Validate checks the configuration and returns every problem found, joined.
@@ -22,8 +24,53 @@ func (c *Config) Validate() error {
 	} else if err := checkListenAddr(c.Server.Addr); err != nil {
 		bad("server.addr", "%v", err)
 	}
+	if t := c.Server.AdminToken; t != "" && len(t) < 32 {
+		bad("server.admin_token", "must be at least 32 characters (it guards the whole database), got %d; generate one with: openssl rand -base64 32", len(t))
+	}
+	if t := c.Server.MetricsToken; t != "" && len(t) < 16 {
+		bad("server.metrics_token", "must be at least 16 characters, got %d", len(t))
+	}
+	if a := c.Server.MetricsAddr; a != "" && a == c.Server.Addr {
+		bad("server.metrics_addr", "must differ from server.addr (leave it empty to serve /metrics on server.addr)")
+	}
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout", "must be positive, got %s", c.Server.ShutdownTimeout)
+	}
+	for key, d := range map[string]time.Duration{"server.read_header_timeout": c.Server.ReadHeaderTimeout,
+		"server.read_timeout": c.Server.ReadTimeout, "server.idle_timeout": c.Server.IdleTimeout} {
+		if d <= 0 {
+			bad(key, "must be positive (a missing timeout lets slow clients hold connections); got %s", d)
+		}
+	}
+	for _, p := range c.Server.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			bad("server.trusted_proxies", "%q is not an IP address or CIDR prefix", p)
+		}
+	}
+	if c.Limits.Messages < 0 {
+		bad("limits.messages", "must be 0 (no limit) or more; got %d", c.Limits.Messages)
+	}
+	if c.Limits.Messages > 0 && (c.Limits.Per <= 0 || c.Limits.Burst < 1) {
+		bad("limits.per", "limits.per must be positive and limits.burst at least 1; got %s and %d", c.Limits.Per, c.Limits.Burst)
+	}
+	if c.Web.SessionTTL < time.Minute {
+		bad("web.session_ttl", "must be at least 1m; got %s", c.Web.SessionTTL)
+	}
+	if c.Web.UnusedSessionTTL < time.Minute || c.Web.UnusedSessionTTL > c.Web.SessionTTL {
+		bad("web.unused_session_ttl", "must be at least 1m and at most web.session_ttl; got %s", c.Web.UnusedSessionTTL)
+	}
+	for key, n := range map[string]int{"web.sessions_per_minute": c.Web.SessionsPerMinute, "web.session_burst": c.Web.SessionBurst,
+		"web.max_streams_per_session": c.Web.MaxStreamsPerSession, "web.max_streams_per_client": c.Web.MaxStreamsPerClient,
+		"web.max_streams": c.Web.MaxStreams} {
+		if n < 1 {
+			bad(key, "must be at least 1; got %d", n)
+		}
+	}
+	if c.Web.StreamMaxLife < time.Minute {
+		bad("web.stream_max_life", "must be at least 1m; got %s", c.Web.StreamMaxLife)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -141,6 +188,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	checkURL("wechat.api_url", c.WeChat.APIURL)
+	if c.WeChat.Enabled && (c.WeChat.MaxClockSkew < 30*time.Second || c.WeChat.MaxClockSkew > 24*time.Hour) {
+		bad("wechat.max_clock_skew", "must be between 30s and 24h; got %s", c.WeChat.MaxClockSkew)
+	}
 	if len(errs) == 0 {
 		return nil
 	}
@@ -156,6 +206,7 @@ func (c Config) Redacted() Config {
 		}
 	}
 	mask(&c.Server.AdminToken)
+	mask(&c.Server.MetricsToken)
 	mask(&c.Slack.BotToken)
 	mask(&c.Slack.SigningSecret)
 	mask(&c.Slack.AppToken)

@@ -60,6 +60,9 @@ type Post struct {
 	// Broadcast is set for a thread reply sent with reply_broadcast: Slack
 	// shows it in the channel too.
 	Broadcast bool
+	// UnfurlLinks and UnfurlMedia are the unfurl_links and unfurl_media
+	// arguments as sent ("" when absent: Slack then unfurls).
+	UnfurlLinks, UnfurlMedia string
 }
 
 // Update is a chat.update call that succeeded.
@@ -349,7 +352,8 @@ func (s *Server) postMessage(w http.ResponseWriter, args map[string]string) {
 		return
 	}
 	p := Post{Channel: args["channel"], TS: s.nextTSLocked(), ThreadTS: args["thread_ts"], Text: args["text"], Username: args["username"],
-		Broadcast: args["reply_broadcast"] == "true" && args["thread_ts"] != ""}
+		Broadcast:   args["reply_broadcast"] == "true" && args["thread_ts"] != "",
+		UnfurlLinks: args["unfurl_links"], UnfurlMedia: args["unfurl_media"]}
 	if b := args["blocks"]; b != "" {
 		p.Blocks = json.RawMessage(b)
 	}

@@ -49,6 +49,16 @@ type Pusher struct {
 	EncodingAESKey string // needed for Compat and Safe
 	OriginalID     string // the account's gh_ id, ToUserName of pushes; default "gh_fake"
 	Mode           Mode
+	// Now is WeChat's clock, which dates each push's timestamp (and a
+	// message's default CreateTime); nil means time.Now.
+	Now func() time.Time
+}
+
+func (p Pusher) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
 }
 
 // Inbound is one message or event as WeChat pushes it. Zero fields are left
@@ -104,7 +114,7 @@ func (p Pusher) XML(m Inbound) []byte {
 	}
 	ct := m.CreateTime
 	if ct == 0 {
-		ct = time.Now().Unix()
+		ct = p.now().Unix()
 	}
 	b.WriteString("<xml>")
 	cdata("ToUserName", p.originalID())
@@ -142,7 +152,7 @@ func (p Pusher) Push(ctx context.Context, webhookURL string, m Inbound) (*http.R
 
 // PushRaw is Push for an arbitrary plaintext body.
 func (p Pusher) PushRaw(ctx context.Context, webhookURL string, plain []byte) (*http.Request, error) {
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	ts := strconv.FormatInt(p.now().Unix(), 10)
 	nonce := randomDigits(10)
 	q := url.Values{}
 	q.Set("signature", Signature(p.Token, ts, nonce))
@@ -178,7 +188,7 @@ func (p Pusher) PushRaw(ctx context.Context, webhookURL string, plain []byte) (*
 
 // Verify builds the GET of 服务器配置's URL check with the given echostr.
 func (p Pusher) Verify(ctx context.Context, webhookURL, echostr string) (*http.Request, error) {
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	ts := strconv.FormatInt(p.now().Unix(), 10)
 	nonce := randomDigits(10)
 	q := url.Values{}
 	q.Set("signature", Signature(p.Token, ts, nonce))
