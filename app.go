@@ -185,6 +185,10 @@ func handoffOptions(cfg *config.Config) core.HandoffOptions {
 		NotePrefix:          h.NotePrefix,
 		EditWindow:          h.EditWindow,
 		PublicURL:           cfg.Server.PublicURL,
+		MaxCasesPerHour:     h.MaxCasesPerHour,
+	}
+	if h.MaxCasesPerHour == 0 {
+		handoff.MaxCasesPerHour = -1 // config 0: no cap
 	}
 	if cfg.Slack.Enabled && cfg.Slack.SupportChannel != "" {
 		handoff.DeskPlatform, handoff.DeskChat = "slack", cfg.Slack.SupportChannel

@@ -276,6 +276,17 @@ func (e *Engine) openCase(ctx context.Context, c *Commit, d *Decision, m Message
 		e.log.InfoContext(ctx, "handoff wanted but no support desk is configured", "conversation", m.Key.String(), "reason", reason)
 		return nil
 	}
+	d.State.CasesOpened = recentCases(d.State.CasesOpened, now)
+	if max := h.maxCasesPerHour(); max > 0 && len(d.State.CasesOpened) >= max {
+		d.Replies = []ReplyText{e.notice(NoticeUnavailable, in)}
+		d.State.Fallbacks = 0
+		d.Handoff = false
+		c.Counters["handoffs_limited"]++
+		e.log.InfoContext(ctx, "handoff refused: this conversation opened too many cases in the last hour",
+			"conversation", m.Key.String(), "cases", len(d.State.CasesOpened), "max_cases_per_hour", max)
+		return nil
+	}
+	d.State.CasesOpened = append(d.State.CasesOpened, now)
 	if !asked || len(d.Replies) == 0 {
 		d.Replies = []ReplyText{e.notice(NoticeHandoff, in)}
 	}

@@ -70,6 +70,32 @@ type HandoffOptions struct {
 	PublicURL string
 	// CaseTurns is how many transcript turns a case shows (default 10).
 	CaseTurns int
+	// MaxCasesPerHour caps the cases one conversation opens in an hour
+	// (default DefaultMaxCasesPerHour; negative: no cap): beyond it the
+	// customer gets the NoticeUnavailable text, so that one customer
+	// cannot flood the support channel.
+	MaxCasesPerHour int
+}
+
+// DefaultMaxCasesPerHour is HandoffOptions.MaxCasesPerHour when zero.
+const DefaultMaxCasesPerHour = 3
+
+func (h HandoffOptions) maxCasesPerHour() int {
+	if h.MaxCasesPerHour == 0 {
+		return DefaultMaxCasesPerHour
+	}
+	return h.MaxCasesPerHour
+}
+
+// recentCases returns the openings of the last hour.
+func recentCases(opened []time.Time, now time.Time) []time.Time {
+	var out []time.Time
+	for _, t := range opened {
+		if now.Sub(t) < time.Hour {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (h HandoffOptions) desk() bool { return h.DeskPlatform != "" && h.DeskChat != "" }

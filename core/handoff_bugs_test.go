@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -367,5 +368,61 @@ func TestCaseCard(t *testing.T) {
 	}
 	if a, b := core.CustomerName(web.Key, ""), core.CustomerName(web.Key, ""); a != b {
 		t.Errorf("visitor name not stable: %q, %q", a, b)
+	}
+}
+
+// Issue 14 item 4: a customer cannot open more than MaxCasesPerHour cases
+// in an hour; after the hour they can again.
+func TestCasesPerHourAreCapped(t *testing.T) {
+	e, _, clk := newShop(t)
+	key := msg("c", "", "").Key
+	for i := range 4 {
+		r := handle(t, e, msg("c", fmt.Sprintf("ask%d", i), "agent"))
+		if want := i < 3; r.Decision.Handoff != want {
+			t.Fatalf("case %d: handoff %v, want %v (%+v)", i+1, r.Decision.Handoff, want, r.Replies)
+		}
+		if i == 3 && !strings.Contains(r.Replies[0].Text, "no one from our team is available") {
+			t.Fatalf("fourth case in an hour: told %q", texts(r.Replies))
+		}
+		agent(t, e, core.AgentMessage{About: key, ID: fmt.Sprintf("back%d", i), Agent: "Ana", Text: "!bot"})
+		clk.Add(10 * time.Minute)
+	}
+	clk.Add(31 * time.Minute) // the first case is now more than an hour old
+	if r := handle(t, e, msg("c", "later", "agent")); !r.Decision.Handoff {
+		t.Fatal("no case after the hour")
+	}
+}
+
+// Issue 14 item 4: customer messages that wait to be relayed together are
+// posted to the case thread as one message.
+func TestRelaysAreCoalesced(t *testing.T) {
+	ctx := context.Background()
+	clk := fakeclock.New(fakeclock.Bases()[1])
+	st := openStoreClock(t, t.TempDir(), clk.Now)
+	defer st.Close()
+	e := core.NewEngine(st, shop{}, deskOpts(clk))
+	handle(t, e, msg("c", "1", "agent"))
+	for i := range 5 {
+		handle(t, e, msg("c", fmt.Sprintf("burst%d", i), fmt.Sprintf("line %d", i)))
+	}
+	desk := newRecorder(nil)
+	desk.platform = "desk"
+	opts := fastOpts()
+	opts.Now = clk.Now
+	d := core.NewDispatcher(st, []core.Sender{newRecorder(nil), desk}, opts)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = d.Run(rctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	got := desk.await(t, 2, 5*time.Second) // the case, then one relay
+	if got[0].Kind != core.ReplyCase || got[1].Kind != core.ReplyRelay || got[1].Text != "line 0\nline 1\nline 2\nline 3\nline 4" {
+		t.Fatalf("desk got %+v", got)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if calls, _ := desk.snapshot(); len(calls) != 2 {
+		t.Fatalf("desk called %d times, want 2 (case + one coalesced relay)", len(calls))
+	}
+	if n, _ := st.OutboxLen(ctx); n != 0 {
+		t.Fatalf("outbox holds %d entries after the coalesced relay", n)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 )
@@ -297,19 +299,57 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // sendConversation sends one conversation's due entries in order. It stops at
 // the first entry that must be retried later, so order is kept.
 func (d *Dispatcher) sendConversation(ctx, runCtx context.Context, entries []OutboxEntry) {
-	for _, e := range entries {
+	for i := 0; i < len(entries); i++ {
 		if runCtx.Err() != nil {
 			return // shutting down: the entry stays for the next start
 		}
-		if !d.sendOne(ctx, runCtx, e) {
+		e, n := coalesce(entries[i:], d.opts.Now())
+		var more []uint64
+		for _, x := range entries[i+1 : i+n] {
+			more = append(more, x.Seq)
+		}
+		i += n - 1
+		if !d.sendOne(ctx, runCtx, e, more) {
 			return
 		}
 	}
 }
 
-// sendOne sends e and records the outcome. It reports whether the next entry
+// MaxCoalescedRunes bounds the text of customer messages joined into one
+// relay to the support desk.
+const MaxCoalescedRunes = 3000
+
+// coalesce joins the customer's messages that wait to be relayed to the
+// same case into one desk message (one line each), so that a burst of
+// short messages is one post, not a stream of them. It returns the entry
+// to send and how many entries of es it stands for (at least 1).
+func coalesce(es []OutboxEntry, now time.Time) (OutboxEntry, int) {
+	first := es[0]
+	if first.Reply.Kind != ReplyRelay {
+		return first, 1
+	}
+	n, runes := 1, utf8.RuneCountInString(first.Reply.Text)
+	var b strings.Builder
+	b.WriteString(first.Reply.Text)
+	for _, e := range es[1:] {
+		r := e.Reply
+		runes += 1 + utf8.RuneCountInString(r.Text)
+		if r.Kind != ReplyRelay || r.Key != first.Reply.Key || r.About != first.Reply.About ||
+			e.NextAttempt.After(now) || runes > MaxCoalescedRunes {
+			break
+		}
+		b.WriteString("\n")
+		b.WriteString(r.Text)
+		n++
+	}
+	first.Reply.Text = b.String()
+	return first, n
+}
+
+// sendOne sends e and records the outcome; on success the entries more
+// (coalesced into e) are completed too. It reports whether the next entry
 // of the same conversation may be sent now.
-func (d *Dispatcher) sendOne(ctx, runCtx context.Context, e OutboxEntry) bool {
+func (d *Dispatcher) sendOne(ctx, runCtx context.Context, e OutboxEntry, more []uint64) bool {
 	r := e.Reply
 	platform := r.Key.Platform
 	s := d.senders[platform]
@@ -327,11 +367,13 @@ func (d *Dispatcher) sendOne(ctx, runCtx context.Context, e OutboxEntry) bool {
 			d.opts.Failpoint("outbox.after-send")
 		}
 		d.opts.Metrics.sent(platform, elapsed)
-		if cerr := d.store.CompleteOutbox(ctx, e.Seq); cerr != nil {
-			// The reply went out but stays in the outbox: it may be sent
-			// again after a restart (the documented at-least-once window).
-			log.ErrorContext(ctx, "outbox: delete after send failed", "err", cerr)
-			return false
+		for _, seq := range append([]uint64{e.Seq}, more...) {
+			if cerr := d.store.CompleteOutbox(ctx, seq); cerr != nil {
+				// The reply went out but stays in the outbox: it may be sent
+				// again after a restart (the documented at-least-once window).
+				log.ErrorContext(ctx, "outbox: delete after send failed", "err", cerr)
+				return false
+			}
 		}
 		return true
 	}

@@ -22,6 +22,9 @@ type State struct {
 	// Sentiments are the scores of the customer's last few messages, newest
 	// last (see MaxSentiments): the handoff rule looks at the trend.
 	Sentiments []float64 `json:"sentiments,omitempty"`
+	// CasesOpened are when the conversation's recent cases were opened
+	// (the last hour's), for HandoffOptions.MaxCasesPerHour.
+	CasesOpened []time.Time `json:"cases_opened,omitempty"`
 	Handoff    *Handoff  `json:"handoff,omitempty"` // non-nil while a human owns it
 }
 
@@ -65,6 +68,9 @@ func (s State) Clone() State {
 	}
 	if s.Sentiments != nil {
 		c.Sentiments = append([]float64(nil), s.Sentiments...)
+	}
+	if s.CasesOpened != nil {
+		c.CasesOpened = append([]time.Time(nil), s.CasesOpened...)
 	}
 	return c
 }

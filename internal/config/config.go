@@ -102,6 +102,7 @@ type Handoff struct {
 	Notify              string        `mapstructure:"notify"`
 	NotePrefix          string        `mapstructure:"note_prefix"`
 	EditWindow          time.Duration `mapstructure:"edit_window"`
+	MaxCasesPerHour     int           `mapstructure:"max_cases_per_hour"`
 }
 
 // Outbox tunes reply delivery.
@@ -229,6 +230,7 @@ var defaults = map[string]any{
 	"handoff.notify":                "",
 	"handoff.note_prefix":           "",
 	"handoff.edit_window":           "15m",
+	"handoff.max_cases_per_hour":    3,
 	"outbox.workers":                16,
 	"outbox.max_attempts":           20,
 	"outbox.base_backoff":           "500ms",

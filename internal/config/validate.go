@@ -152,6 +152,9 @@ func (c *Config) Validate() error {
 	if c.Handoff.IdleWarning < 0 {
 		bad("handoff.idle_warning", "must not be negative; got %s", c.Handoff.IdleWarning)
 	}
+	if c.Handoff.MaxCasesPerHour < 0 {
+		bad("handoff.max_cases_per_hour", "must be 0 (no cap) or more; got %d", c.Handoff.MaxCasesPerHour)
+	}
 	if c.Handoff.EditWindow < 0 {
 		bad("handoff.edit_window", "must not be negative; got %s", c.Handoff.EditWindow)
 	}
