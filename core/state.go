@@ -25,7 +25,7 @@ type State struct {
 	// CasesOpened are when the conversation's recent cases were opened
 	// (the last hour's), for HandoffOptions.MaxCasesPerHour.
 	CasesOpened []time.Time `json:"cases_opened,omitempty"`
-	Handoff    *Handoff  `json:"handoff,omitempty"` // non-nil while a human owns it
+	Handoff     *Handoff    `json:"handoff,omitempty"` // non-nil while a human owns it
 }
 
 // Handoff records that a human agent owns the conversation.
