@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -41,6 +40,14 @@ type Options struct {
 	// DefaultLanguage overrides the bot's settings.default_language; "" and
 	// "auto" keep the bot's.
 	DefaultLanguage string
+	// Encoder is EncoderAuto, EncoderOn or EncoderOff (also for ""): when
+	// the sentence encoder scores English messages next to the lexical
+	// model (config key bot.encoder, whose default is auto).
+	Encoder string
+	// EmbeddingCache is the file that keeps the embeddings of the bot's
+	// examples across restarts and reloads, keyed by a hash of the text;
+	// "" computes them at every start.
+	EmbeddingCache string
 	// HTTPClient calls the flows' actions; nil means a client of its own.
 	// Each call is bounded by the action's timeout.
 	HTTPClient *http.Client
@@ -64,6 +71,10 @@ type Understander struct {
 	client      *http.Client
 	cancelWords map[string]bool
 	retryWords  map[string]bool
+	// sem is the sentence encoder's half, nil when off or unused.
+	sem         *semantic
+	encoderMode string
+	semReport   string
 }
 
 // answer is what the bot says for one classifier label.
@@ -147,6 +158,13 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 	u.model = model
 	log.Info("intents: classifier trained", "labels", len(u.answers), "examples", len(examples),
 		"took", time.Since(start).Round(time.Millisecond))
+	u.encoderMode = opts.Encoder
+	u.sem, u.semReport, err = newSemantic(ctx, opts.Encoder, opts.EmbeddingCache, examples, model.Labels(),
+		func(l string) bool { return strings.HasPrefix(l, faqPrefix) }, opts.Seed)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("intents: " + u.semReport)
 
 	u.threshold, u.how = t, "set in configuration"
 	if t == 0 {
@@ -176,9 +194,9 @@ func (u *Understander) Report() string {
 	for _, l := range sortedKeys(u.examples) {
 		langs = append(langs, fmt.Sprintf("%s %d", l, u.examples[l]))
 	}
-	return fmt.Sprintf("intents: %d, faq entries: %d, examples: %s, default language: %s\nflows: %d, entity types: %d, session timeout: %s, time zone: %s\nconfidence threshold: %.3f (%s)",
+	return fmt.Sprintf("intents: %d, faq entries: %d, examples: %s, default language: %s\nflows: %d, entity types: %d, session timeout: %s, time zone: %s\nconfidence threshold: %.3f (%s)\n%s",
 		len(u.bot.Intents), len(u.bot.FAQs), strings.Join(langs, ", "), u.defaultLang,
-		len(u.bot.Flows), len(u.bot.Entities), u.bot.SessionTimeout, u.bot.Location, u.threshold, u.how)
+		len(u.bot.Flows), len(u.bot.Entities), u.bot.SessionTimeout, u.bot.Location, u.threshold, u.how, u.semReport)
 }
 
 // Understand decides the answer to one message. Outside a flow it
@@ -258,23 +276,16 @@ const AmbiguityMargin = 0.15
 // least FAQMinCosine (measured on
 // CLINC150 and BANKING77 held-out data: FAQ recall up sharply for a small
 // loss of intent accuracy; see intents/nlu's Nearest).
+//
+// With the sentence encoder, intents and FAQ entries score the blend of
+// both models' probabilities, and FAQ entries may also be lifted by the
+// embedding similarity of their questions; see Rank.
 func (u *Understander) rank(text string) []nlu.Prediction {
-	preds := u.model.Predict(text)
-	if len(u.bot.FAQs) == 0 {
-		return preds
+	r := u.Rank(text)
+	preds := make([]nlu.Prediction, len(r.Candidates))
+	for i, c := range r.Candidates {
+		preds[i] = nlu.Prediction{Label: c.Label, Prob: c.Score}
 	}
-	best := map[string]float64{}
-	for _, n := range u.model.Nearest(text, len(u.bot.FAQs)) {
-		if n.Cosine >= FAQMinCosine && n.Cosine > best[n.Label] {
-			best[n.Label] = n.Cosine
-		}
-	}
-	for i, p := range preds {
-		if c := best[p.Label]; c > p.Prob {
-			preds[i].Prob = c
-		}
-	}
-	sort.SliceStable(preds, func(i, j int) bool { return preds[i].Prob > preds[j].Prob })
 	return preds
 }
 

@@ -1,7 +1,9 @@
 package encoder
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"sync"
@@ -42,6 +44,7 @@ type Encoder struct {
 	layers [2]layer
 	tanhW  []float32 // [modelDim][Dim]
 	tanhB  []float32
+	id     string // see ID
 }
 
 // layer is one pre-LayerNorm transformer block.
@@ -78,7 +81,8 @@ func Load(data []byte) (*Encoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
-	e := &Encoder{}
+	sum := sha256.Sum256(data)
+	e := &Encoder{id: hex.EncodeToString(sum[:6])}
 	var errs []error
 	get := func(name string, shape ...int) []float32 {
 		v, err := f.Tensor(name, shape...)
