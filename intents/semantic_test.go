@@ -58,5 +58,3 @@ func TestEncoderModes(t *testing.T) {
 		t.Error("bad encoder mode: no error")
 	}
 }
-
-

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
 
@@ -135,7 +136,11 @@ func FewShot(ctx context.Context, opts FewShotOptions, w io.Writer) ([]FewShotRe
 		if err != nil {
 			return nil, err
 		}
-		res := FewShotResult{Dataset: d.Name, Shots: opts.Shots, Seeds: opts.Seeds}
+		name := d.Name
+		if d.Format == "clinc150" {
+			name = "clinc150/" + strings.TrimSuffix(d.Name, ".json")
+		}
+		res := FewShotResult{Dataset: name, Shots: opts.Shots, Seeds: opts.Seeds}
 		if d.MultiLabel {
 			res.Skipped = "multi-label set: the few-shot protocol needs one label per item"
 			out = append(out, res)
@@ -353,7 +358,7 @@ func meanSD(xs []float64) (float64, float64) {
 
 func writeFewShot(w io.Writer, rs []FewShotResult) error {
 	ew := &errWriter{w: w}
-	ew.printf("%-12s %5s %-22s %15s %15s %15s %15s %8s\n", "dataset", "shots", "scored", "lexical", "encoder", "combined", "cascaded", "skipped")
+	ew.printf("%-20s %5s %-22s %15s %15s %15s %15s %8s\n", "dataset", "shots", "scored", "lexical", "encoder", "combined", "cascaded", "skipped")
 	cell := func(xs []float64) string {
 		if len(xs) == 0 {
 			return "–"
@@ -367,7 +372,7 @@ func writeFewShot(w io.Writer, rs []FewShotResult) error {
 			shots = "all"
 		}
 		if r.Skipped != "" {
-			ew.printf("%-12s %5s skipped: %s\n", r.Dataset, shots, r.Skipped)
+			ew.printf("%-20s %5s skipped: %s\n", r.Dataset, shots, r.Skipped)
 			continue
 		}
 		skip := "–"
@@ -375,7 +380,7 @@ func writeFewShot(w io.Writer, rs []FewShotResult) error {
 			m, _ := meanSD(r.CascadeSkip)
 			skip = fmt.Sprintf("%.1f%%", m)
 		}
-		ew.printf("%-12s %5s %-22s %15s %15s %15s %15s %8s\n", r.Dataset, shots, fmt.Sprintf("%s (%d)", r.Scored, r.Items),
+		ew.printf("%-20s %5s %-22s %15s %15s %15s %15s %8s\n", r.Dataset, shots, fmt.Sprintf("%s (%d)", r.Scored, r.Items),
 			cell(r.Lexical), cell(r.Encoder), cell(r.Combined), cell(r.Cascaded), skip)
 	}
 	if len(rs) > 0 {
