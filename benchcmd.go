@@ -21,6 +21,7 @@ func newBenchCmd() *cobra.Command {
 		asJSON     bool
 		logLevel   string
 		chaosKills int
+		textsFile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -58,6 +59,11 @@ drives an already running gateway, the web chat only.`,
 			}
 			if bot, _, err := loadBot(cfg, slog.New(slog.DiscardHandler)); err == nil {
 				o.Questions = bench.Questions(bot)
+			}
+			if textsFile != "" {
+				if o.Questions, err = bench.ReadQuestions(textsFile); err != nil {
+					return err
+				}
 			}
 			if logLevel == "" {
 				logLevel = cfg.Log.Level
@@ -126,6 +132,7 @@ drives an already running gateway, the web chat only.`,
 	f.BoolVar(&o.Keep, "keep", false, "keep the store and the gateway log")
 	f.StringVar(&logLevel, "log-level", "", "log level of the in-process gateway (default: log.level); its log is scanned for secrets")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringVar(&textsFile, "texts", "", "send these messages (a text file, one per line) instead of the bot's own examples, e.g. to measure the sentence encoder on varied text")
 	return cmd
 }
 

@@ -83,6 +83,7 @@ Embeddings are cached on disk (--embeddings), so a second run is fast.`,
 				return fmt.Errorf("eval: one --data at a time without --shots/--seeds")
 			}
 			opts.Data = data[0]
+			opts.Encoder, opts.Weight, opts.Embeddings = fs.Encoder, fs.Weight, fs.Embeddings
 			opts.Logger = newLogger(cfg, cmd.ErrOrStderr())
 			opts.Progress = cmd.ErrOrStderr()
 			return eval.Run(cmd.Context(), opts, cmd.OutOrStdout())
@@ -91,11 +92,11 @@ Embeddings are cached on disk (--embeddings), so a second run is fast.`,
 	cmd.Flags().StringArrayVar(&data, "data", nil, "dataset file or folder (required; repeatable with --shots)")
 	cmd.Flags().IntVar(&fs.Shots, "shots", 10, "few-shot protocol: training examples per intent (0: all)")
 	cmd.Flags().Int64SliceVar(&fs.Seeds, "seeds", []int64{1, 2, 3}, "few-shot protocol: seeds of the draws, e.g. 1,2,3")
-	cmd.Flags().StringVar(&fs.Encoder, "encoder", "on", "few-shot protocol: on or off, run the sentence encoder and the blend")
-	cmd.Flags().Float64Var(&fs.Weight, "weight", eval.DefaultBlendWeight, "few-shot protocol: the encoder's share of the blended probabilities")
+	cmd.Flags().StringVar(&fs.Encoder, "encoder", "", "on or off: blend in the sentence encoder (default: on with --shots/--seeds, off otherwise)")
+	cmd.Flags().Float64Var(&fs.Weight, "weight", eval.DefaultBlendWeight, "the sentence encoder's share of the blended probabilities")
 	cmd.Flags().Float64Var(&fs.Cascade, "cascade", eval.DefaultCascade, "few-shot protocol: also report the combination computed only when the lexical top probability is below this (negative: off)")
 	cmd.Flags().BoolVar(&fs.Tune, "tune", false, "few-shot protocol: score val (or train items not drawn) instead of test, for tuning")
-	cmd.Flags().StringVar(&fs.Embeddings, "embeddings", "", "few-shot protocol: embedding cache file (default: in the user cache directory)")
+	cmd.Flags().StringVar(&fs.Embeddings, "embeddings", "", "embedding cache file (default: in the user cache directory)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the results as JSON")
 	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "training seed")
 	cmd.Flags().StringVar(&opts.Threshold, "threshold", "larson", "out-of-scope rule reported first: larson (best accuracy with out-of-scope as a class, on val), mean (best mean of in-scope accuracy and OOS recall, on val), calibrate (from train only, as bots do), or a fixed probability such as 0.3")

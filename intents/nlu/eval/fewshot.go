@@ -43,8 +43,9 @@ type FewShotOptions struct {
 	// turns it off.
 	Cascade float64
 	// Tune scores items that never reach training instead of test: val when
-	// the set has one, else the train items not drawn (up to 3000). For
-	// choosing options without looking at test.
+	// the set has one, else the train items not drawn (up to 3000; with
+	// Shots 0, a fifth of train held out). For choosing options without
+	// looking at test.
 	Tune bool
 	// Embeddings is the file that caches the encoder's embeddings keyed by
 	// text; empty means switchboard/eval-embeddings-<model>.bin in the user
@@ -154,7 +155,14 @@ func FewShot(ctx context.Context, opts FewShotOptions, w io.Writer) ([]FewShotRe
 		}
 		var trainSecs float64
 		for _, seed := range opts.Seeds {
-			train, rest := drawShots(d.Train, opts.Shots, seed)
+			pool := d.Train
+			var heldOut []Item
+			if opts.Tune && opts.Shots == 0 && len(inScope(d.Val)) == 0 {
+				// All of train is drawn: hold a fifth out to score.
+				pool, heldOut = splitItems(d.Train, 0.2, seed, 0x5407)
+			}
+			train, rest := drawShots(pool, opts.Shots, seed)
+			rest = append(rest, heldOut...)
 			scoredOn, items := "test", inScope(d.Test)
 			if opts.Tune {
 				scoredOn, items = "val", inScope(d.Val)

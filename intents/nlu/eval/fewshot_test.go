@@ -86,3 +86,34 @@ func TestFewShot(t *testing.T) {
 		t.Error("bad --encoder: no error")
 	}
 }
+
+func TestEvaluateWithEncoder(t *testing.T) {
+	emb := filepath.Join(t.TempDir(), "emb.cache")
+	off, err := Evaluate(t.Context(), Options{Data: "testdata/clinc_tiny.json", NoCalibrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, err := Evaluate(t.Context(), Options{Data: "testdata/clinc_tiny.json", NoCalibrate: true, Encoder: "on", Embeddings: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(on.Note, "sentence encoder on") || strings.Contains(off.Note, "sentence encoder") {
+		t.Errorf("notes: on %q, off %q", on.Note, off.Note)
+	}
+	if len(on.Rules) == 0 || len(on.Rules) != len(off.Rules) {
+		t.Fatalf("rules: on %d, off %d", len(on.Rules), len(off.Rules))
+	}
+	// The blend changes the probabilities, so at least one rule's threshold moves.
+	moved := false
+	for i := range on.Rules {
+		if on.Rules[i].Threshold != off.Rules[i].Threshold || on.Rules[i].InScopeAccuracy != off.Rules[i].InScopeAccuracy {
+			moved = true
+		}
+	}
+	if !moved {
+		t.Error("encoder on changed no rule's threshold or accuracy")
+	}
+	if _, err := Evaluate(t.Context(), Options{Data: "testdata/clinc_tiny.json", Encoder: "sometimes"}); err == nil {
+		t.Error("bad encoder: no error")
+	}
+}
