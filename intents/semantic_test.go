@@ -58,3 +58,29 @@ func TestEncoderModes(t *testing.T) {
 		t.Error("bad encoder mode: no error")
 	}
 }
+
+// TestCascadeOnOwnQuestions reports how often bot.encoder: auto skips the
+// encoder on the sample bot's own English phrases (what `bench` sends), and
+// checks that it skips most of them.
+func TestCascadeOnOwnQuestions(t *testing.T) {
+	u := sampleUnderstander(t, Options{Encoder: EncoderAuto})
+	n := 0
+	for _, in := range u.bot.Intents {
+		for _, p := range in.Examples["en"] {
+			u.Rank(p)
+			n++
+		}
+	}
+	for _, f := range u.bot.FAQs {
+		for _, q := range f.Questions["en"] {
+			u.Rank(q)
+			n++
+		}
+	}
+	st := u.EncoderStats()
+	share := float64(st.Skipped) / float64(n)
+	t.Logf("auto on %d English phrases of the sample bot: %d skipped (%.0f%%), %d encoded, %d cached", n, st.Skipped, 100*share, st.Encoded, st.Cached)
+	if share < 0.5 {
+		t.Errorf("the cascade skipped only %.0f%% of the bot's own phrases", 100*share)
+	}
+}
