@@ -90,6 +90,9 @@ type Result struct {
 	// and that every Rule.Val was measured on: "val", "held-out train", or
 	// empty when no set had out-of-scope items.
 	ValSet string `json:"val_set,omitempty"`
+	// Encoder describes the sentence encoder's part when Options.Encoder
+	// is on, else it is empty.
+	Encoder string `json:"encoder,omitempty"`
 	// Rules is set for single-label sets, Rule first.
 	Rules []Rule `json:"rules,omitempty"`
 	// Multi is set for multi-label sets.
@@ -197,7 +200,7 @@ func (r *run) evaluate(ctx context.Context, want ruleSpec) error {
 			if w == 0 {
 				w = DefaultBlendWeight
 			}
-			r.res.Note = fmt.Sprintf("sentence encoder on: lexical and encoder probabilities blended (weight %.2f); the calibrate rule is the lexical model's", w)
+			r.res.Encoder = fmt.Sprintf("on: lexical and encoder probabilities blended (weight %.2f); the calibrate rule is the lexical model's", w)
 		}
 	default:
 		return fmt.Errorf("eval: --encoder must be on or off, got %q", r.opts.Encoder)

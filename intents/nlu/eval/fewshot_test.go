@@ -97,8 +97,8 @@ func TestEvaluateWithEncoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(on.Note, "sentence encoder on") || strings.Contains(off.Note, "sentence encoder") {
-		t.Errorf("notes: on %q, off %q", on.Note, off.Note)
+	if !strings.Contains(on.Encoder, "blended") || off.Encoder != "" {
+		t.Errorf("Encoder: on %q, off %q", on.Encoder, off.Encoder)
 	}
 	if len(on.Rules) == 0 || len(on.Rules) != len(off.Rules) {
 		t.Fatalf("rules: on %d, off %d", len(on.Rules), len(off.Rules))
