@@ -204,6 +204,18 @@ func Read(data []byte) (*File, error) {
 		if err != nil {
 			break
 		}
+		// Check the size against what is left before allocating, so a
+		// corrupt header cannot make Read allocate much.
+		need := int64(n) * 4
+		switch Kind(k) {
+		case Float16:
+			need = int64(n) * 2
+		case Int8Rows:
+			need = int64(n)
+		}
+		if need > int64(r.Len()) {
+			return nil, fmt.Errorf("usefile: tensor %q: truncated", name)
+		}
 		t := Tensor{Name: string(name), Shape: shape, Data: make([]float32, n)}
 		switch Kind(k) {
 		case Float32:
