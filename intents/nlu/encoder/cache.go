@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -29,14 +30,21 @@ func keyOf(text string) key {
 func (e *Encoder) ID() string { return e.id }
 
 // storeMagic starts an embedding store file; the model ID follows.
-const storeMagic = "SBEMB1\n"
+const storeMagic = "SBEMB2\n"
 
-// recordSize is one stored embedding: key and Dim float32 values.
-const recordSize = 16 + 4*Dim
+// recordSize is one stored embedding: key, Dim float32 values and a CRC-32
+// (IEEE) of both.
+const recordSize = 16 + 4*Dim + 4
 
 // Store keeps embeddings on disk keyed by a hash of the text, so the
 // embeddings of a bot's examples (or of an evaluation set) are computed once
 // and read back on the next start or reload. It is safe for concurrent use.
+//
+// The file only grows: records are appended (each batch in one write to a
+// file opened for appending, so two processes sharing it do not overwrite
+// each other's records) and each carries a checksum; reading stops at the
+// first damaged record and drops the rest. Deleting the file is always
+// safe: it is rebuilt.
 type Store struct {
 	enc  *Encoder
 	mu   sync.Mutex
@@ -57,7 +65,7 @@ func OpenStore(e *Encoder, path string) (*Store, error) {
 	}
 	s := &Store{enc: e, path: path, m: map[key][]float32{}}
 	head := storeMagic + e.id
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("encoder: embedding store: %w", err)
 	}
@@ -69,6 +77,9 @@ func OpenStore(e *Encoder, path string) (*Store, error) {
 		rec := make([]byte, recordSize)
 		for {
 			if _, err := io.ReadFull(br, rec); err != nil {
+				break
+			}
+			if crc32.ChecksumIEEE(rec[:recordSize-4]) != binary.LittleEndian.Uint32(rec[recordSize-4:]) {
 				break
 			}
 			var k key
@@ -83,19 +94,15 @@ func OpenStore(e *Encoder, path string) (*Store, error) {
 	}
 	if valid == 0 {
 		// New, foreign or corrupt: start over.
-		if err := f.Truncate(0); err == nil {
-			_, err = f.WriteAt([]byte(head), 0)
-			valid = int64(len(head))
-			if err != nil {
-				f.Close()
-				return nil, fmt.Errorf("encoder: embedding store: %w", err)
-			}
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("encoder: embedding store: %w", err)
+		}
+		if _, err := f.Write([]byte(head)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("encoder: embedding store: %w", err)
 		}
 	} else if err := f.Truncate(valid); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("encoder: embedding store: %w", err)
-	}
-	if _, err := f.Seek(valid, io.SeekStart); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("encoder: embedding store: %w", err)
 	}
@@ -193,7 +200,10 @@ func (s *Store) append(texts []string, todo []int, out [][]float32) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := bufio.NewWriterSize(s.f, 1<<16)
+	if s.f == nil {
+		return errors.New("encoder: embedding store closed")
+	}
+	var buf []byte
 	rec := make([]byte, recordSize)
 	for _, i := range todo {
 		k := keyOf(texts[i])
@@ -205,9 +215,10 @@ func (s *Store) append(texts []string, todo []int, out [][]float32) error {
 		for j, v := range out[i] {
 			binary.LittleEndian.PutUint32(rec[16+4*j:], math.Float32bits(v))
 		}
-		w.Write(rec)
+		binary.LittleEndian.PutUint32(rec[recordSize-4:], crc32.ChecksumIEEE(rec[:recordSize-4]))
+		buf = append(buf, rec...)
 	}
-	if err := w.Flush(); err != nil {
+	if _, err := s.f.Write(buf); err != nil {
 		return fmt.Errorf("encoder: embedding store %s: %w", s.path, err)
 	}
 	return nil

@@ -30,11 +30,13 @@ func TestStore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A crash mid-record leaves a partial tail: it is dropped on open.
+	// A crash mid-record leaves a partial tail, and a damaged record fails
+	// its checksum: both are dropped on open.
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.Write(make([]byte, recordSize))
 	f.Write(make([]byte, 100))
 	f.Close()
 
@@ -62,7 +64,7 @@ func TestStore(t *testing.T) {
 	}
 
 	// A file of another model is started over.
-	os.WriteFile(path, []byte("SBEMB1\nsomethingelse"), 0o644)
+	os.WriteFile(path, []byte(storeMagic+"somethingelse"), 0o644)
 	s, err = OpenStore(e, path)
 	if err != nil {
 		t.Fatal(err)
@@ -103,5 +105,36 @@ func TestLRU(t *testing.T) {
 	}
 	if v, ok := c.Get("c"); !ok || v[0] != 3 {
 		t.Error("c missing")
+	}
+}
+
+// TestStoreTwoWriters opens one file twice (as two processes would) and
+// appends from both: every record survives.
+func TestStoreTwoWriters(t *testing.T) {
+	e := defaultEncoder(t)
+	path := filepath.Join(t.TempDir(), "shared.cache")
+	a, err := OpenStore(e, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenStore(e, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.EncodeAll(t.Context(), []string{"one", "two"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.EncodeAll(t.Context(), []string{"three"}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b.Close()
+	c, err := OpenStore(e, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Len() != 3 {
+		t.Errorf("%d embeddings after two writers, want 3", c.Len())
 	}
 }
