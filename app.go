@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -169,7 +170,15 @@ func intentsOptions(cfg *config.Config, log *slog.Logger) intents.Options {
 		ConfidenceThreshold: cfg.Bot.ConfidenceThreshold,
 		DefaultLanguage:     cfg.Bot.Language,
 		AllowPrivateActions: cfg.Actions.AllowPrivate,
+		Encoder:             cfg.Bot.Encoder,
+		EmbeddingCache:      embeddingCache(cfg),
 	}
+}
+
+// embeddingCache is the file that keeps the embeddings of the bot's
+// examples: embeddings.cache beside the bolt database.
+func embeddingCache(cfg *config.Config) string {
+	return filepath.Join(filepath.Dir(cfg.Store.Path), "embeddings.cache")
 }
 
 // handoffOptions are the engine's handoff rules from config.

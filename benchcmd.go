@@ -24,6 +24,7 @@ func newBenchCmd() *cobra.Command {
 		powerLoss  bool
 		checkBolt  string
 		security   bool
+		textsFile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -78,6 +79,11 @@ drives an already running gateway, the web chat only.`,
 			}
 			if bot, _, err := loadBot(cfg, slog.New(slog.DiscardHandler)); err == nil {
 				o.Questions = bench.Questions(bot)
+			}
+			if textsFile != "" {
+				if o.Questions, err = bench.ReadQuestions(textsFile); err != nil {
+					return err
+				}
 			}
 			if logLevel == "" {
 				logLevel = cfg.Log.Level
@@ -150,6 +156,7 @@ drives an already running gateway, the web chat only.`,
 	f.BoolVar(&o.Keep, "keep", false, "keep the store and the gateway log")
 	f.StringVar(&logLevel, "log-level", "", "log level of the in-process gateway (default: log.level); its log is scanned for secrets")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringVar(&textsFile, "texts", "", "send these messages (a text file, one per line) instead of the bot's own examples, e.g. to measure the sentence encoder on varied text")
 	return cmd
 }
 

@@ -69,6 +69,7 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 	}
 	u, err := intents.New(cmd.Context(), bot, intents.Options{
 		Seed: cfg.Bot.Seed, ConfidenceThreshold: cfg.Bot.ConfidenceThreshold, DefaultLanguage: cfg.Bot.Language,
+		Encoder: cfg.Bot.Encoder,
 	})
 	if err != nil {
 		fmt.Fprintf(errOut, "%s: %v\n", from, err)

@@ -41,6 +41,8 @@ func newVersionCmd() *cobra.Command {
 
 func newEvalCmd() *cobra.Command {
 	var opts eval.Options
+	var fs eval.FewShotOptions
+	var data []string
 	cmd := &cobra.Command{
 		Use:   "eval --data PATH",
 		Short: "Train the NLU on a dataset's train split and score its test split",
@@ -54,22 +56,49 @@ size and peak memory. A progress bar is drawn on stderr when it is a terminal.
 PATH is one of:
   a CLINC150 JSON file (train/val/test/oos_* keys), e.g. ../shared/data/clinc150/data_full.json
   a folder with train.csv and test.csv (text,label; label oos = out of scope), e.g. ../shared/data/banking77
-  a CrossWOZ folder with user_turns_val.jsonl (train) and user_turns_test.jsonl (test)`,
+  a CrossWOZ folder with user_turns_val.jsonl (train) and user_turns_test.jsonl (test)
+
+With --shots or --seeds, eval runs the few-shot protocol instead: for each
+seed it draws N training examples per intent (--shots 0: all of them), trains
+the lexical classifier, the sentence encoder's classifier and their blend,
+and prints the in-scope test accuracy of each as mean ± spread over the
+seeds. --data may then be given several times, e.g.
+  switchboard eval --shots 10 --seeds 1,2,3 --data ../shared/data/banking77 --data ../shared/data/clinc150/data_full.json
+Embeddings are cached on disk (--embeddings), so a second run is fast.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.Data == "" {
+			if len(data) == 0 {
 				return fmt.Errorf("eval: --data is required (see --help)")
 			}
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("shots") || cmd.Flags().Changed("seeds") {
+				fs.Data = data
+				fs.JSON = opts.JSON
+				fs.Logger = newLogger(cfg, cmd.ErrOrStderr())
+				_, err := eval.FewShot(cmd.Context(), fs, cmd.OutOrStdout())
+				return err
+			}
+			if len(data) > 1 {
+				return fmt.Errorf("eval: one --data at a time without --shots/--seeds")
+			}
+			opts.Data = data[0]
+			opts.Encoder, opts.Weight, opts.Embeddings = fs.Encoder, fs.Weight, fs.Embeddings
 			opts.Logger = newLogger(cfg, cmd.ErrOrStderr())
 			opts.Progress = cmd.ErrOrStderr()
 			return eval.Run(cmd.Context(), opts, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&opts.Data, "data", "", "dataset file or folder (required)")
+	cmd.Flags().StringArrayVar(&data, "data", nil, "dataset file or folder (required; repeatable with --shots)")
+	cmd.Flags().IntVar(&fs.Shots, "shots", 10, "few-shot protocol: training examples per intent (0: all)")
+	cmd.Flags().Int64SliceVar(&fs.Seeds, "seeds", []int64{1, 2, 3}, "few-shot protocol: seeds of the draws, e.g. 1,2,3")
+	cmd.Flags().StringVar(&fs.Encoder, "encoder", "", "on or off: blend in the sentence encoder (default: on with --shots/--seeds, off otherwise)")
+	cmd.Flags().Float64Var(&fs.Weight, "weight", eval.DefaultBlendWeight, "the sentence encoder's share of the blended probabilities")
+	cmd.Flags().Float64Var(&fs.Cascade, "cascade", eval.DefaultCascade, "few-shot protocol: also report the combination computed only when the lexical top probability is below this (negative: off)")
+	cmd.Flags().BoolVar(&fs.Tune, "tune", false, "few-shot protocol: score val (or train items not drawn) instead of test, for tuning")
+	cmd.Flags().StringVar(&fs.Embeddings, "embeddings", "", "embedding cache file (default: in the user cache directory)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the results as JSON")
 	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "training seed")
 	cmd.Flags().StringVar(&opts.Threshold, "threshold", "larson", "out-of-scope rule reported first: larson (best accuracy with out-of-scope as a class, on val), mean (best mean of in-scope accuracy and OOS recall, on val), calibrate (from train only, as bots do), or a fixed probability such as 0.3")

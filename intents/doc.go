@@ -80,6 +80,15 @@
 // responses: keys of the same names (and never_mind) replace only the
 // built-in replies.
 //
+// English messages are also scored by a sentence encoder built into the
+// binary (package intents/nlu/encoder, Options.Encoder, config key
+// bot.encoder): a second classifier over the embeddings of the English
+// examples, whose probabilities are blended with the lexical ones (see
+// nlu.Blend). With EncoderAuto it runs only when the lexical top
+// probability is below CascadeSkip. Chinese text is scored by the lexical
+// model alone. [Understander.Rank] returns every candidate with both
+// models' scores, for explanations.
+//
 // # Entities
 //
 // Entities are the values a flow asks for. Top-level entities: defines the

@@ -42,6 +42,14 @@ type Options struct {
 	// DefaultLanguage overrides the bot's settings.default_language; "" and
 	// "auto" keep the bot's.
 	DefaultLanguage string
+	// Encoder is EncoderAuto, EncoderOn or EncoderOff (also for ""): when
+	// the sentence encoder scores English messages next to the lexical
+	// model (config key bot.encoder, whose default is auto).
+	Encoder string
+	// EmbeddingCache is the file that keeps the embeddings of the bot's
+	// examples across restarts and reloads, keyed by a hash of the text;
+	// "" computes them at every start.
+	EmbeddingCache string
 	// HTTPClient calls the flows' actions; nil means the gateway's own
 	// clients, which follow no redirect and refuse private addresses unless
 	// allowed (see actionnet.go). A client given here is used as is, for
@@ -76,6 +84,10 @@ type Understander struct {
 	cancelWords map[string]bool
 	retryWords  map[string]bool
 	neverMind   map[string]bool // nil without small talk
+	// sem is the sentence encoder's half, nil when off or unused.
+	sem         *semantic
+	encoderMode string
+	semReport   string
 }
 
 // answer is what the bot says for one classifier label.
@@ -169,6 +181,13 @@ func New(ctx context.Context, bot *Bot, opts Options) (*Understander, error) {
 	u.model, u.r, u.training = r.model, r, examples
 	log.Info("intents: classifier trained", "labels", len(u.answers), "examples", len(examples),
 		"took", time.Since(start).Round(time.Millisecond))
+	u.encoderMode = opts.Encoder
+	u.sem, u.semReport, err = newSemantic(ctx, opts.Encoder, opts.EmbeddingCache, examples, r.model.Labels(),
+		func(l string) bool { return strings.HasPrefix(l, faqPrefix) }, opts.Seed)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("intents: " + u.semReport)
 
 	u.threshold, u.how = t, "set in configuration"
 	if t == 0 {
@@ -200,9 +219,9 @@ func (u *Understander) Report() string {
 	for _, l := range sortedKeys(u.examples) {
 		langs = append(langs, fmt.Sprintf("%s %d", l, u.examples[l]))
 	}
-	return fmt.Sprintf("intents: %d, faq entries: %d, examples: %s, default language: %s\nflows: %d, entity types: %d, session timeout: %s, time zone: %s\nconfidence threshold: %.3f (%s)",
+	return fmt.Sprintf("intents: %d, faq entries: %d, examples: %s, default language: %s\nflows: %d, entity types: %d, session timeout: %s, time zone: %s\nconfidence threshold: %.3f (%s)\n%s",
 		len(u.bot.Intents), len(u.bot.FAQs), strings.Join(langs, ", "), u.defaultLang,
-		len(u.bot.Flows), len(u.bot.Entities), u.bot.SessionTimeout, u.bot.Location, u.threshold, u.how)
+		len(u.bot.Flows), len(u.bot.Entities), u.bot.SessionTimeout, u.bot.Location, u.threshold, u.how, u.semReport)
 }
 
 // Understand decides the answer to one message. Outside a flow it
@@ -317,10 +336,6 @@ func trainRanker(ctx context.Context, examples []nlu.Example, opts nlu.Options, 
 	return r, nil
 }
 
-// rank scores every label of the bot for text, best first (see
-// ranker.rank): the score the decision rule compares with the threshold.
-func (u *Understander) rank(text string) []nlu.Prediction { return u.r.rank(text) }
-
 // rank scores every label for text, best first: intents by the
 // classifier's probability, FAQ entries by the higher of their probability
 // and the cosine similarity of their most similar question when that is at
@@ -344,6 +359,19 @@ func (r *ranker) rank(text string) []nlu.Prediction {
 		}
 	}
 	sort.SliceStable(preds, func(i, j int) bool { return preds[i].Prob > preds[j].Prob })
+	return preds
+}
+
+// rank scores every label of the bot for text, best first: the score the
+// decision rule compares with the threshold. Without the sentence encoder
+// it is ranker.rank; with it, intents and FAQ entries score the blend of
+// both models' probabilities (see Rank).
+func (u *Understander) rank(text string) []nlu.Prediction {
+	r := u.Rank(text)
+	preds := make([]nlu.Prediction, len(r.Candidates))
+	for i, c := range r.Candidates {
+		preds[i] = nlu.Prediction{Label: c.Label, Prob: c.Score}
+	}
 	return preds
 }
 

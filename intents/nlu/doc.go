@@ -48,5 +48,9 @@
 // from 12% to 42%. [Ambiguous] tells when the top two of such a ranking are
 // too close to call, so the bot can ask which one was meant.
 //
+// [DenseModel] is the same regression over fixed vectors, such as the
+// sentence embeddings of package nlu/encoder, and [Blend] combines its
+// probabilities with a Model's (a weighted geometric mean).
+//
 // A [Model] is immutable once trained and safe for concurrent use.
 package nlu

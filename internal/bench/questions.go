@@ -1,7 +1,11 @@
 package bench
 
 import (
+	"fmt"
+	"os"
 	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/switchboard-gw/switchboard/intents"
 )
@@ -66,3 +70,32 @@ var firstNames = []string{"Ada", "Ben", "Carla", "Dmitri", "Elif", "Farah", "Gus
 
 // firstName returns the name of customer n.
 func firstName(n int) string { return firstNames[n%len(firstNames)] }
+
+// ReadQuestions reads the messages of a text file, one per non-empty line;
+// a line with Chinese characters is asked in zh, the others in en. It
+// returns an error when the file cannot be read or has no message.
+func ReadQuestions(path string) ([]Question, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: texts: %w", err)
+	}
+	var out []Question
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		lang := "en"
+		for _, r := range line {
+			if unicode.Is(unicode.Han, r) {
+				lang = "zh"
+				break
+			}
+		}
+		out = append(out, Question{Lang: lang, Text: line})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("bench: texts: %s has no message", path)
+	}
+	return out, nil
+}

@@ -90,6 +90,9 @@ type Bot struct {
 	Language            string  `mapstructure:"language"` // auto, en, zh, …
 	ConfidenceThreshold float64 `mapstructure:"confidence_threshold"`
 	Seed                int64   `mapstructure:"seed"`
+	// Encoder is auto, on or off: when the built-in sentence encoder
+	// scores English messages next to the lexical model.
+	Encoder string `mapstructure:"encoder"`
 }
 
 // Handoff are the rules for handing a conversation to a human.
@@ -222,6 +225,7 @@ var defaults = map[string]any{
 	"bot.language":                  "auto",
 	"bot.confidence_threshold":      0.0,
 	"bot.seed":                      1,
+	"bot.encoder":                   "auto",
 	"handoff.after_fallbacks":       2,
 	"handoff.on_negative_sentiment": true,
 	"handoff.idle_return":           "30m",

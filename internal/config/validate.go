@@ -101,6 +101,11 @@ func (c *Config) Validate() error {
 	if c.Bot.ConfidenceThreshold < 0 || c.Bot.ConfidenceThreshold >= 1 {
 		bad("bot.confidence_threshold", "must be in [0, 1) (0 = calibrate automatically); got %v", c.Bot.ConfidenceThreshold)
 	}
+	switch c.Bot.Encoder {
+	case "auto", "on", "off":
+	default:
+		bad("bot.encoder", "must be auto, on or off; got %q", c.Bot.Encoder)
+	}
 	if c.Bot.Language == "" {
 		bad("bot.language", "must be \"auto\" or a language code such as en or zh")
 	}

@@ -22,4 +22,12 @@
 // classify latency p50/p99, the model's size and the peak Go heap sampled
 // during the run. [Options.Progress] draws a progress bar while training and
 // scoring when it is a terminal.
+//
+// [Options.Encoder] "on" blends the sentence encoder's classifier into every
+// prediction, as a bot with bot.encoder: on. [FewShot] runs the few-shot
+// protocol of the sentence-encoder literature (N training examples per
+// intent drawn with each seed, the whole in-scope test split, mean and
+// spread over the seeds) for the lexical model, the encoder's classifier,
+// their blend and the cascaded blend; its Tune option scores val or unseen
+// train items instead. Embeddings are cached on disk keyed by text.
 package eval

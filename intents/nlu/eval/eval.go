@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-gw/switchboard/intents/nlu"
+	"github.com/switchboard-gw/switchboard/intents/nlu/encoder"
 )
 
 // Options configures Run and Evaluate.
@@ -49,6 +50,15 @@ type Options struct {
 	// NoCalibrate skips the "calibrate" rule, which trains one more model,
 	// unless Threshold asks for it.
 	NoCalibrate bool
+	// Encoder "on" blends the sentence encoder's classifier into every
+	// prediction of single-label sets, as a bot with bot.encoder: on
+	// (English text only); "" or "off" scores the lexical model alone. The
+	// calibrate rule stays the lexical model's.
+	Encoder string
+	// Weight is the encoder's share of the blend; 0 means DefaultBlendWeight.
+	Weight float64
+	// Embeddings is the embedding cache file; see FewShotOptions.Embeddings.
+	Embeddings string
 }
 
 // Result is what Evaluate measures. Percentages are 0–100.
@@ -80,6 +90,9 @@ type Result struct {
 	// and that every Rule.Val was measured on: "val", "held-out train", or
 	// empty when no set had out-of-scope items.
 	ValSet string `json:"val_set,omitempty"`
+	// Encoder describes the sentence encoder's part when Options.Encoder
+	// is on, else it is empty.
+	Encoder string `json:"encoder,omitempty"`
 	// Rules is set for single-label sets, Rule first.
 	Rules []Rule `json:"rules,omitempty"`
 	// Multi is set for multi-label sets.
@@ -117,6 +130,9 @@ type run struct {
 	bar  *progressBar
 	d    *Dataset
 	res  *Result
+	// store and vecs are set when the encoder is on.
+	store *encoder.Store
+	vecs  map[string][]float32
 }
 
 // Evaluate is Run without the report: it returns the measured Result, or the
@@ -166,6 +182,29 @@ func Evaluate(ctx context.Context, opts Options) (*Result, error) {
 }
 
 func (r *run) evaluate(ctx context.Context, want ruleSpec) error {
+	switch r.opts.Encoder {
+	case "", "off":
+	case "on":
+		if !r.d.MultiLabel {
+			st, path, err := openStore(r.opts.Embeddings)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r.store = st
+			r.log.Info("eval: embedding cache", "path", path)
+			if err := r.embedAll(ctx); err != nil {
+				return err
+			}
+			w := r.opts.Weight
+			if w == 0 {
+				w = DefaultBlendWeight
+			}
+			r.res.Encoder = fmt.Sprintf("on: lexical and encoder probabilities blended (weight %.2f); the calibrate rule is the lexical model's", w)
+		}
+	default:
+		return fmt.Errorf("eval: --encoder must be on or off, got %q", r.opts.Encoder)
+	}
 	train := trainingExamples(r.d.Train)
 	r.log.Info("eval: training", "examples", len(train))
 	start := time.Now()
@@ -180,9 +219,13 @@ func (r *run) evaluate(ctx context.Context, want ruleSpec) error {
 	if r.d.MultiLabel {
 		return r.evaluateMulti(ctx, m)
 	}
-	test, lat := r.predictAll(m, "scoring test", r.d.Test)
+	p, err := r.withEncoder(ctx, m, train)
+	if err != nil {
+		return err
+	}
+	test, lat := r.predictAll(p, "scoring test", r.d.Test)
 	r.res.ClassifyP50Micros, r.res.ClassifyP99Micros = lat[0], lat[1]
-	return r.rules(ctx, m, train, test, want)
+	return r.rules(ctx, p, train, test, want)
 }
 
 // train trains a model with the run's options, drawing phase on the bar.
@@ -210,7 +253,7 @@ func trainingExamples(items []Item) []nlu.Example {
 
 // predictAll returns the top prediction of every single-label item and the
 // p50 and p99 latency of Predict in microseconds.
-func (r *run) predictAll(m *nlu.Model, phase string, items []Item) ([]scored, [2]float64) {
+func (r *run) predictAll(m predictor, phase string, items []Item) ([]scored, [2]float64) {
 	out := make([]scored, len(items))
 	lat := make([]float64, len(items))
 	for i, it := range items {

@@ -28,6 +28,9 @@ func writeTable(w io.Writer, r *Result) error {
 			m.PAt1, m.Threshold, m.Precision, m.Recall, m.F1, m.ExactMatch, m.Skipped)
 		return ew.err
 	}
+	if r.Encoder != "" {
+		ew.printf("encoder   %s\n", r.Encoder)
+	}
 	if r.Note != "" {
 		ew.printf("note      %s\n", r.Note)
 	}

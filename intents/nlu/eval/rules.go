@@ -71,7 +71,7 @@ type pickSet struct {
 
 // rules scores test under every applicable rule and puts the chosen one
 // first.
-func (r *run) rules(ctx context.Context, m *nlu.Model, train []nlu.Example, test []scored, want ruleSpec) error {
+func (r *run) rules(ctx context.Context, m predictor, train []nlu.Example, test []scored, want ruleSpec) error {
 	res := r.res
 	pick, err := r.pickSet(ctx, m)
 	if err != nil {
@@ -130,7 +130,7 @@ func (r *run) rules(ctx context.Context, m *nlu.Model, train []nlu.Example, test
 // pickSet returns the set larson and mean pick on: val when it has
 // out-of-scope items, else a fifth of train held out (whole groups) from a
 // second model trained on the rest when that fifth has some, else nil.
-func (r *run) pickSet(ctx context.Context, m *nlu.Model) (*pickSet, error) {
+func (r *run) pickSet(ctx context.Context, m predictor) (*pickSet, error) {
 	if hasOOS(r.d.Val) {
 		r.log.Info("eval: picking thresholds on val", "items", len(r.d.Val))
 		val, _ := r.predictAll(m, "scoring val", r.d.Val)
@@ -148,7 +148,11 @@ func (r *run) pickSet(ctx context.Context, m *nlu.Model) (*pickSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eval: train for thresholds: %w", err)
 	}
-	items, _ := r.predictAll(hm, "scoring held-out", held)
+	hp, err := r.withEncoder(ctx, hm, trainingExamples(fit))
+	if err != nil {
+		return nil, err
+	}
+	items, _ := r.predictAll(hp, "scoring held-out", held)
 	return &pickSet{name: "held-out train", items: items}, nil
 }
 
