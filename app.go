@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-gw/switchboard/intents"
 	"github.com/switchboard-gw/switchboard/internal/config"
 	"github.com/switchboard-gw/switchboard/internal/failpoint"
+	"github.com/switchboard-gw/switchboard/internal/redact"
 	"github.com/switchboard-gw/switchboard/store/bolt"
 )
 
@@ -40,15 +41,25 @@ func orDefaults(file string) string {
 	return file
 }
 
-// newLogger builds the process logger from config.
+// newLogger builds the process logger from config. Every record goes through
+// a redact.Handler with the privacy.redact kinds and patterns, so that no
+// e-mail, phone, card, ID or IBAN reaches the log at any level.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	r, err := redact.New(cfg.Privacy.RedactConfig())
+	if err != nil {
+		// Validate rejects this config; should it get here, mask every
+		// built-in kind rather than none.
+		r, _ = redact.New(redact.Config{Kinds: redact.Kinds()})
+		slog.New(h).Error("privacy.redact: masking every kind in the log", "err", err)
+	}
+	return slog.New(redact.Handler(h, r))
 }
 
 // loadBot loads the bot owner's YAML. When bot.intents is the default

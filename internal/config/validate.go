@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/switchboard-gw/switchboard/internal/redact"
 )
 
 // Validate checks the configuration and returns every problem found, joined.
@@ -139,6 +141,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	checkURL("wechat.api_url", c.WeChat.APIURL)
+	c.Privacy.validate(bad)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -172,4 +175,24 @@ func (c Config) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%+v", plain(c.Redacted()))
 	return b.String()
+}
+
+// validate checks the privacy keys: known kinds and valid regular
+// expressions.
+func (p Privacy) validate(bad func(key, format string, args ...any)) {
+	for _, k := range p.Redact {
+		if _, err := redact.ParseKind(k); err != nil {
+			bad("privacy.redact", "%v", err)
+		}
+	}
+	for _, k := range p.RedactForAgents {
+		if _, err := redact.ParseKind(k); err != nil {
+			bad("privacy.redact_for_agents", "%v", err)
+		}
+	}
+	for i, pat := range p.RedactPatterns {
+		if _, err := redact.CompilePattern(pat); err != nil {
+			bad("privacy.redact_patterns", "pattern %d: %v", i+1, err)
+		}
+	}
 }
