@@ -110,14 +110,12 @@ func CompilePattern(p string) (*regexp.Regexp, error) {
 var (
 	// maskRE matches the masks Redact writes, so that a second pass leaves
 	// them alone (owner patterns could otherwise match "[redacted]").
-	maskRE  = regexp.MustCompile(`\[(?:email|phone|id|iban|redacted|card \*{4}[0-9]{4})\]`)
-	emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,63}`)
+	maskRE = regexp.MustCompile(`\[(?:email|phone|id|iban|redacted|card \*{4}[0-9]{4})\]`)
+	// domainRE matches the domain of an e-mail address, after the '@'.
+	domainRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,63}`)
 	// e164RE finds candidates for international numbers; validE164 trims
 	// and checks them.
 	e164RE = regexp.MustCompile(`\+ ?[1-9][0-9]{0,2}(?:[ .\-]?\(?[0-9]{1,6}\)?)+`)
-	// ibanRE finds candidates for IBANs, possibly followed by more words;
-	// ibanEnd cuts them to the country's length.
-	ibanRE = regexp.MustCompile(`[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}`)
 )
 
 // maxPasses bounds the passes of Redact. A pass can only mask more text, and
@@ -175,16 +173,10 @@ func (r *Redactor) pass(s string) (string, bool) {
 		}
 		sub := s[a:b]
 		if r.email && hasAt {
-			for _, m := range emailRE.FindAllStringIndex(sub, -1) {
-				cands = append(cands, candidate{a + m[0], a + m[1], 0, MaskEmail})
-			}
+			cands = emails(s, a, b, cands)
 		}
 		if r.iban && hasDigit {
-			for _, m := range ibanRE.FindAllStringIndex(sub, -1) {
-				if end, ok := ibanEnd(s, a+m[0], a+m[1]); ok {
-					cands = append(cands, candidate{a + m[0], end, 1, MaskIBAN})
-				}
-			}
+			cands = ibans(s, a, b, cands)
 		}
 		if r.phone && hasDigit {
 			for _, m := range e164RE.FindAllStringIndex(sub, -1) {
@@ -255,41 +247,84 @@ func isWord(c byte) bool {
 
 func isAlnum(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// ibanEnd checks the IBAN candidate s[start:end]: it must not follow a
-// letter or digit, and its first N letters and digits (N is the length of
-// its country's IBAN) must end before a separator or a non-word character
-// and pass the checksum. It returns the end of the IBAN.
-func ibanEnd(s string, start, end int) (int, bool) {
-	if start > 0 && isWord(s[start-1]) {
-		return 0, false
-	}
-	want := ibanLengths[strings.ToUpper(s[start:start+2])]
-	if want == 0 {
-		return 0, false
-	}
-	var buf [34]byte
-	n := 0
-	i := start
-	for ; i < end && n < want; i++ {
-		c := s[i]
-		if isAlnum(c) {
-			if c >= 'a' && c <= 'z' {
-				c -= 'a' - 'A'
-			}
-			buf[n] = c
-			n++
+// maxDomain bounds the domain of an e-mail address (RFC 1035: 253).
+const maxDomain = 255
+
+func isLocal(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+// emails adds the e-mail addresses in s[a:b]: for each '@', the longest
+// local part before it (not overlapping the previous address) and a domain
+// with a top-level domain of letters after it.
+func emails(s string, a, b int, cands []candidate) []candidate {
+	prevEnd := a
+	for i := a; i < b; i++ {
+		if s[i] != '@' {
+			continue
 		}
+		start := i
+		for start > prevEnd && isLocal(s[start-1]) {
+			start--
+		}
+		if start == i {
+			continue
+		}
+		end := min(b, i+1+maxDomain)
+		m := domainRE.FindStringIndex(s[i+1 : end])
+		if m == nil {
+			continue
+		}
+		end = i + 1 + m[1]
+		cands = append(cands, candidate{start, end, 0, MaskEmail})
+		prevEnd = end
+		i = end - 1
 	}
-	if n != want {
-		return 0, false
+	return cands
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// ibans adds the IBANs in s[a:b]: two letters of a country in the IBAN
+// registry and two check digits, not glued to a letter or digit before,
+// then letters and digits (single spaces or dashes between them allowed)
+// up to the country's length, not glued to a letter or digit after, that
+// pass the mod-97 check.
+func ibans(s string, a, b int, cands []candidate) []candidate {
+	var buf [34]byte
+	for i := a; i+4 <= b; i++ {
+		if !isLetter(s[i]) || !isLetter(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) || (i > 0 && isWord(s[i-1])) {
+			continue
+		}
+		want := ibanLengths[strings.ToUpper(s[i:i+2])]
+		if want == 0 {
+			continue
+		}
+		n, j := 0, i
+		for j < b && n < want {
+			c := s[j]
+			if isAlnum(c) {
+				if c >= 'a' && c <= 'z' {
+					c -= 'a' - 'A'
+				}
+				buf[n] = c
+				n++
+				j++
+				continue
+			}
+			if (c == ' ' || c == '-') && j+1 < b && isAlnum(s[j+1]) {
+				j++
+				continue
+			}
+			break
+		}
+		if n != want || (j < len(s) && isWord(s[j])) || !validIBAN(buf[:n]) {
+			continue
+		}
+		cands = append(cands, candidate{i, j, 1, MaskIBAN})
+		i = j - 1
 	}
-	if i < len(s) && isWord(s[i]) {
-		return 0, false
-	}
-	if !validIBAN(buf[:n]) {
-		return 0, false
-	}
-	return i, true
+	return cands
 }
 
 // e164Range is the number of digits, country code included, of the
