@@ -8,7 +8,8 @@ import (
 
 // FuzzRedact checks, for any input, with every built-in kind and an owner
 // pattern: no panic, valid UTF-8 out, idempotence (masking twice changes
-// nothing more), and that text without digits and '@' is left alone.
+// nothing more), and that text without digits and '@' (ASCII or
+// full-width) is left alone.
 func FuzzRedact(f *testing.F) {
 	for _, s := range []string{
 		message,
@@ -39,7 +40,7 @@ func FuzzRedact(f *testing.F) {
 				t.Fatalf("not idempotent:\n in    %q\n once  %q\n twice %q", s, out, again)
 			}
 		}
-		if utf8.ValidString(s) && !strings.ContainsAny(s, "0123456789@") {
+		if utf8.ValidString(s) && !strings.ContainsAny(s, "0123456789@０１２３４５６７８９＠") {
 			if out := builtins.Redact(s); out != s {
 				t.Fatalf("Redact(%q) = %q: text without digits or '@' changed", s, out)
 			}

@@ -117,6 +117,11 @@ func (r *Redactor) classify(d []byte, lens []int, x bool) (candidate, bool) {
 	if r.phone && len(d) == 11 && d[0] == '1' && d[1] >= '3' && (len(lens) == 1 || eq(lens, 3, 4, 4) || eq(lens, 3, 8)) {
 		return candidate{prio: 4, mask: MaskPhone}, true
 	}
+	// The same with the country code and no "+": 86 138 1234 5678.
+	if r.phone && len(d) == 13 && d[0] == '8' && d[1] == '6' && d[2] == '1' && d[3] >= '3' &&
+		(len(lens) == 1 || eq(lens, 2, 11) || eq(lens, 2, 3, 4, 4)) {
+		return candidate{prio: 4, mask: MaskPhone}, true
+	}
 	return candidate{}, false
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind is a kind of personal data that a Redactor can mask.
@@ -50,7 +51,8 @@ type Config struct {
 	// Kinds are the built-in kinds to mask; none when empty.
 	Kinds []Kind
 	// Patterns are owner regular expressions (Go RE2 syntax); every
-	// non-empty match is replaced by "[redacted]".
+	// non-empty match is replaced by "[redacted]". They see the text with
+	// full-width forms (１２３, ＠) folded to ASCII, and never see masks.
 	Patterns []string
 }
 
@@ -150,7 +152,8 @@ type candidate struct {
 }
 
 // pass masks s once.
-func (r *Redactor) pass(s string) (string, bool) {
+func (r *Redactor) pass(orig string) (string, bool) {
+	s, offs := fold(orig)
 	hasDigit := strings.ContainsAny(s, "0123456789")
 	hasAt := strings.IndexByte(s, '@') >= 0
 	if !hasDigit && !hasAt && len(r.patterns) == 0 {
@@ -209,8 +212,15 @@ func (r *Redactor) pass(s string) (string, bool) {
 		}
 		return ci.prio < cj.prio
 	})
+	// pos maps an offset in s to one in orig.
+	pos := func(i int) int {
+		if offs == nil {
+			return i
+		}
+		return offs[i]
+	}
 	var b strings.Builder
-	b.Grow(len(s))
+	b.Grow(len(orig))
 	last, mi := 0, 0
 	changed := false
 	for _, c := range cands {
@@ -223,16 +233,51 @@ func (r *Redactor) pass(s string) (string, bool) {
 		if mi < len(masks) && masks[mi][0] < c.end {
 			continue // never mask part of a mask
 		}
-		b.WriteString(s[last:c.start])
+		b.WriteString(orig[pos(last):pos(c.start)])
 		b.WriteString(c.mask)
 		last = c.end
 		changed = true
 	}
 	if !changed {
-		return s, false
+		return orig, false
 	}
-	b.WriteString(s[last:])
+	b.WriteString(orig[pos(last):])
 	return b.String(), true
+}
+
+// fold returns s with the full-width forms that Chinese and Japanese input
+// methods type (１３８, ＠, Ｘ, （, the ideographic space…) replaced by their
+// ASCII twins, and for each byte offset of the result (and its
+// end) the offset in s. It returns s and nil when there is nothing to fold,
+// which is the common case and costs no allocation.
+func fold(s string) (string, []int) {
+	if !strings.Contains(s, "\xef\xbc") && !strings.Contains(s, "\u3000") {
+		return s, nil
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	offs := make([]int, 0, len(s)+1)
+	for i := 0; i < len(s); {
+		c, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c >= '！' && c <= '～': // U+FF01..U+FF5E, the full-width ASCII
+			c -= 0xFEE0
+		case c == '\u3000':
+			c = ' '
+		}
+		if c < utf8.RuneSelf {
+			b.WriteByte(byte(c))
+			offs = append(offs, i)
+		} else {
+			b.WriteString(s[i : i+size])
+			for k := range size {
+				offs = append(offs, i+k)
+			}
+		}
+		i += size
+	}
+	offs = append(offs, len(s))
+	return b.String(), offs
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -71,6 +71,9 @@ func TestKinds(t *testing.T) {
 				{"+852 2123 4567", MaskPhone},
 				{"+7 495 123-45-67", MaskPhone},
 				{"+91 98765 43210", MaskPhone},
+				{"86 138 1234 5678", MaskPhone},
+				{"8613812345678", MaskPhone},
+				{"＋８６ １３８ １２３４ ５６７８", MaskPhone}, // full-width, as Chinese input methods type it
 			},
 			invalid: []string{
 				"AB123456",
@@ -220,6 +223,11 @@ func TestRedactMessages(t *testing.T) {
 		{"already [email] and [card ****1111] here", "already [email] and [card ****1111] here"},
 		{"a@b.co4111111111111111", "[email][card ****1111]"},
 		{"bad \xff utf8 13812345678", "bad \uFFFD utf8 [phone]"},
+		{"我的手机：１３８１２３４５６７８，邮箱：ｌｉ＠ｑｑ.ｃｏｍ　卡号：４１１１　１１１１　１１１１　１１１１（谢谢）",
+			"我的手机：[phone]，邮箱：[email]　卡号：[card ****1111]（谢谢）"},
+		{"订单号：ＡＢ４１１１１１１１１１１１１１１１", "订单号：ＡＢ４１１１１１１１１１１１１１１１"},
+		{"价格：１００元，订单号：ＡＢ１２３４５６", "价格：１００元，订单号：ＡＢ１２３４５６"},
+		{"邮箱：li＠qq.com，身份证：１１０１０５１９４９１２３１００２Ｘ", "邮箱：[email]，身份证：[id]"},
 	}
 	for _, tt := range tests {
 		if got := r.Redact(tt.in); got != tt.want {
