@@ -96,8 +96,8 @@ func New(cfg Config) (*Redactor, error) {
 }
 
 // CompilePattern compiles an owner pattern as New does. It returns an error
-// for an invalid regular expression or one that matches the empty string
-// only.
+// for an empty pattern or an invalid regular expression. (Empty matches of a
+// valid pattern are ignored by Redact.)
 func CompilePattern(p string) (*regexp.Regexp, error) {
 	if p == "" {
 		return nil, fmt.Errorf("empty pattern")
