@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-gw/switchboard/internal/failpoint"
 	"github.com/switchboard-gw/switchboard/internal/logid"
 	"github.com/switchboard-gw/switchboard/internal/ratelimit"
+	"github.com/switchboard-gw/switchboard/internal/redact"
 	"github.com/switchboard-gw/switchboard/store/bolt"
 )
 
@@ -51,7 +52,9 @@ func orDefaults(file string) string {
 	return file
 }
 
-// newLogger builds the process logger from config.
+// newLogger builds the process logger from config. Every record goes through
+// a redact.Handler with the privacy.redact kinds and patterns, so that no
+// e-mail, phone, card, ID or IBAN reaches the log at any level.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated
@@ -60,9 +63,16 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	if cfg.Log.Format == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	}
-	// Platform user ids (OpenIDs, chat ids) appear only as keyed hashes at
-	// info and above.
-	return slog.New(logid.New(h, nil))
+	r, err := redact.New(cfg.Privacy.RedactConfig())
+	if err != nil {
+		// Validate rejects this config; should it get here, mask every
+		// built-in kind rather than none.
+		r, _ = redact.New(redact.Config{Kinds: redact.Kinds()})
+		slog.New(h).Error("privacy.redact: masking every kind in the log", "err", err)
+	}
+	// Personal data is masked at every level; platform user ids (OpenIDs,
+	// chat ids) appear only as keyed hashes at info and above.
+	return slog.New(logid.New(redact.Handler(h, r), nil))
 }
 
 // sampleBotEnv, set to 1, lets a bot directory that does not exist fall

@@ -51,7 +51,7 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 	for _, w := range append(platformWarnings(cfg), securityWarnings(cfg)...) {
 		fmt.Fprintf(errOut, "%s: warning: %s\n", orDefaults(cfg.File), w)
 	}
-	log := newLogger(&config.Config{Log: config.Log{Level: "warn", Format: cfg.Log.Format}}, errOut)
+	log := newLogger(&config.Config{Log: config.Log{Level: "warn", Format: cfg.Log.Format}, Privacy: cfg.Privacy}, errOut)
 	bot, from, err := loadBot(cfg, log)
 	if err != nil {
 		var ve *intents.ValidationError

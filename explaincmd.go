@@ -45,7 +45,7 @@ func explain(ctx context.Context, cfg *config.Config, texts []string, lang strin
 	if top < 1 {
 		return fmt.Errorf("explain: --top must be at least 1, got %d", top)
 	}
-	log := newLogger(&config.Config{Log: config.Log{Level: "warn", Format: cfg.Log.Format}}, errOut)
+	log := newLogger(&config.Config{Log: config.Log{Level: "warn", Format: cfg.Log.Format}, Privacy: cfg.Privacy}, errOut)
 	bot, from, err := loadBot(cfg, log)
 	if err != nil {
 		return fmt.Errorf("load bot from %s: %w", from, err)

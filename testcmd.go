@@ -44,7 +44,7 @@ what the bot did.`,
 				return fmt.Errorf("invalid configuration (%s):\n%w", orDefaults(cfg.File), err)
 			}
 			errOut := cmd.ErrOrStderr()
-			log := newLogger(&config.Config{Log: config.Log{Level: "warn", Format: cfg.Log.Format}}, errOut)
+			log := newLogger(&config.Config{Log: config.Log{Level: "warn", Format: cfg.Log.Format}, Privacy: cfg.Privacy}, errOut)
 			bot, from, err := loadBot(cfg, log)
 			if err != nil {
 				var ve *intents.ValidationError

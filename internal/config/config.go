@@ -21,6 +21,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/switchboard-gw/switchboard/internal/redact"
 )
 
 // Config is the whole configuration.
@@ -38,6 +40,7 @@ type Config struct {
 	Telegram Telegram `mapstructure:"telegram"`
 	Discord  Discord  `mapstructure:"discord"`
 	WeChat   WeChat   `mapstructure:"wechat"`
+	Privacy  Privacy  `mapstructure:"privacy"`
 
 	// File is the config file that was read, empty when none.
 	File string `mapstructure:"-"`
@@ -201,6 +204,56 @@ type WeChat struct {
 	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
 }
 
+// Privacy is what is masked where (see internal/redact for the kinds).
+type Privacy struct {
+	// Redact are the kinds masked in logs, exports, analytics, the console
+	// and (with RedactTranscripts) stored transcripts.
+	Redact []string `mapstructure:"redact"`
+	// RedactPatterns are owner regular expressions masked everywhere,
+	// agents' view included.
+	RedactPatterns []string `mapstructure:"redact_patterns"`
+	// RedactForAgents are the kinds masked in what agents see (Slack cases).
+	RedactForAgents   []string `mapstructure:"redact_for_agents"`
+	RedactTranscripts bool     `mapstructure:"redact_transcripts"`
+}
+
+// RedactConfig is the redact.Config for logs, exports, analytics, the
+// console and stored transcripts.
+func (p Privacy) RedactConfig() redact.Config {
+	return redact.Config{Kinds: kinds(p.Redact), Patterns: p.RedactPatterns}
+}
+
+// AgentRedactConfig is the redact.Config for what agents see.
+func (p Privacy) AgentRedactConfig() redact.Config {
+	return redact.Config{Kinds: kinds(p.RedactForAgents), Patterns: p.RedactPatterns}
+}
+
+func kinds(names []string) []redact.Kind {
+	ks := make([]redact.Kind, len(names))
+	for i, n := range names {
+		ks[i] = redact.Kind(n)
+	}
+	return ks
+}
+
+// splitLists splits the privacy kind lists given as one comma-separated
+// string (from the environment: SWITCHBOARD_PRIVACY_REDACT=email,card).
+func (p *Privacy) splitLists() {
+	split := func(l []string) []string {
+		out := make([]string, 0, len(l))
+		for _, s := range l {
+			for _, f := range strings.Split(s, ",") {
+				if f = strings.TrimSpace(f); f != "" {
+					out = append(out, f)
+				}
+			}
+		}
+		return out
+	}
+	p.Redact = split(p.Redact)
+	p.RedactForAgents = split(p.RedactForAgents)
+}
+
 // defaults lists every key with its default value. It is the single list of
 // keys: env bindings and unknown-key checks derive from it.
 var defaults = map[string]any{
@@ -290,6 +343,10 @@ var defaults = map[string]any{
 	"wechat.encoding_aes_key":       "",
 	"wechat.api_url":                "",
 	"wechat.max_clock_skew":         "5m",
+	"privacy.redact":                []string{"email", "phone", "card", "cn_id", "iban"},
+	"privacy.redact_patterns":       []string{},
+	"privacy.redact_for_agents":     []string{"card", "cn_id", "iban"},
+	"privacy.redact_transcripts":    false,
 }
 
 // freeMaps are the keys whose value is a map with keys of the owner's
@@ -406,6 +463,7 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 	if err := v.Unmarshal(&cfg, dec); err != nil {
 		return nil, fmt.Errorf("config: %s: %w", orDefaults(file), err)
 	}
+	cfg.Privacy.splitLists()
 	cfg.File = file
 	return &cfg, nil
 }

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/switchboard-gw/switchboard/internal/redact"
 )
 
 // Validate checks the configuration and returns every problem found, joined.
@@ -199,6 +201,7 @@ func (c *Config) Validate() error {
 	if c.WeChat.Enabled && (c.WeChat.MaxClockSkew < 30*time.Second || c.WeChat.MaxClockSkew > 24*time.Hour) {
 		bad("wechat.max_clock_skew", "must be between 30s and 24h; got %s", c.WeChat.MaxClockSkew)
 	}
+	c.Privacy.validate(bad)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -233,4 +236,24 @@ func (c Config) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%+v", plain(c.Redacted()))
 	return b.String()
+}
+
+// validate checks the privacy keys: known kinds and valid regular
+// expressions.
+func (p Privacy) validate(bad func(key, format string, args ...any)) {
+	for _, k := range p.Redact {
+		if _, err := redact.ParseKind(k); err != nil {
+			bad("privacy.redact", "%v", err)
+		}
+	}
+	for _, k := range p.RedactForAgents {
+		if _, err := redact.ParseKind(k); err != nil {
+			bad("privacy.redact_for_agents", "%v", err)
+		}
+	}
+	for i, pat := range p.RedactPatterns {
+		if _, err := redact.CompilePattern(pat); err != nil {
+			bad("privacy.redact_patterns", "pattern %d: %v", i+1, err)
+		}
+	}
 }
