@@ -155,6 +155,14 @@ func handoffOptions(cfg *config.Config) core.HandoffOptions {
 	if cfg.Slack.Enabled && cfg.Slack.SupportChannel != "" {
 		handoff.DeskPlatform, handoff.DeskChat = "slack", cfg.Slack.SupportChannel
 	}
+	if cfg.Slack.Enabled && len(cfg.Handoff.Teams) > 0 {
+		handoff.Routing = cfg.Routing()
+		if handoff.DeskChat == "" {
+			// Cases go to the teams' channels; the desk key of the outbox
+			// is the default team's.
+			handoff.DeskPlatform, handoff.DeskChat = "slack", cfg.Handoff.Teams[0].Channel
+		}
+	}
 	return handoff
 }
 
@@ -242,6 +250,13 @@ func sweepLoop(ctx context.Context, e *core.Engine, every time.Duration, log *sl
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if n, err := e.SweepQueues(ctx); err != nil {
+			if ctx.Err() == nil && !errors.Is(err, core.ErrClosed) {
+				log.Warn("queue sweep failed", "err", err)
+			}
+		} else if n > 0 {
+			log.Info("queue sweep", "changed", n)
 		}
 		if n, err := e.Sweep(ctx); err != nil {
 			if ctx.Err() == nil && !errors.Is(err, core.ErrClosed) {

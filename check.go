@@ -35,8 +35,13 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 		return exitError{1}
 	}
 	if err := errors.Join(cfg.Validate(), validatePlatforms(cfg)); err != nil {
-		for _, line := range splitJoined(err) {
-			fmt.Fprintf(errOut, "%s: %s\n", orDefaults(cfg.File), line)
+		for _, e := range splitErrors(err) {
+			var pe *config.PosError
+			if errors.As(e, &pe) && pe.Line > 0 {
+				fmt.Fprintln(errOut, e) // file:line: key: problem
+				continue
+			}
+			fmt.Fprintf(errOut, "%s: %s\n", orDefaults(cfg.File), e)
 		}
 		return exitError{1}
 	}
@@ -59,6 +64,12 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 	for _, w := range bot.Warnings() {
 		fmt.Fprintln(errOut, w.String())
 	}
+	if err := cfg.RouteIntentProblems(botKnows(bot)); err != nil {
+		for _, e := range splitErrors(err) {
+			fmt.Fprintln(errOut, e)
+		}
+		return exitError{1}
+	}
 	u, err := intents.New(cmd.Context(), bot, intents.Options{
 		Seed: cfg.Bot.Seed, ConfidenceThreshold: cfg.Bot.ConfidenceThreshold, DefaultLanguage: cfg.Bot.Language,
 	})
@@ -69,6 +80,30 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "config: %s: ok\n", orDefaults(cfg.File))
 	fmt.Fprintf(out, "bot: %s: ok\n%s\n", from, u.Report())
 	return nil
+}
+
+// botKnows tells whether the bot has an intent or FAQ id.
+func botKnows(bot *intents.Bot) func(string) bool {
+	known := map[string]bool{}
+	for _, in := range bot.Intents {
+		known[in.Name] = true
+	}
+	for _, f := range bot.FAQs {
+		known[f.ID] = true
+	}
+	return func(name string) bool { return known[name] }
+}
+
+// splitErrors returns the errors of an errors.Join error, one per element.
+func splitErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, splitErrors(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }
 
 // splitJoined returns the messages of an errors.Join error, one per element.

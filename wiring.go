@@ -40,7 +40,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 	if cfg.Slack.Enabled {
 		c := cfg.Slack
 		a, err := slack.New(ctx, slack.Config{BotToken: c.BotToken, SigningSecret: c.SigningSecret,
-			SupportChannel: c.SupportChannel, APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken, Now: now}, eng, st, log)
+			SupportChannel: c.SupportChannel, DeskChannels: teamChannels(cfg), APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken, Now: now}, eng, st, log)
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
 		}
@@ -150,4 +150,13 @@ func validatePlatforms(cfg *config.Config) error {
 			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}.Validate())
 	}
 	return errors.Join(errs...)
+}
+
+// teamChannels are the Slack channels of handoff.teams.
+func teamChannels(cfg *config.Config) []string {
+	var out []string
+	for _, t := range cfg.Handoff.Teams {
+		out = append(out, t.Channel)
+	}
+	return out
 }

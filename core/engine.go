@@ -298,13 +298,26 @@ func (e *Engine) openCase(ctx context.Context, c *Commit, d *Decision, m Message
 		Sentiment: SentimentTrend(d.State.Sentiments), Since: now, Turns: turns,
 		TranscriptURL: transcriptURL(h.PublicURL, m.Key), Status: CaseWaiting, At: now,
 	}
-	d.State.Handoff = &Handoff{Reason: reason, Since: now, Channel: h.DeskChat, LastActivityAt: now}
+	route := e.routeCase(d, m, in, card, reason, asked, name, now)
+	if route.botOnly {
+		// Out of hours and the owner wants no cases then: the customer
+		// got the after-hours text and stays with the bot.
+		d.Handoff = false
+		d.State.Fallbacks = 0
+		c.Counters["handoffs_after_hours"]++
+		return nil
+	}
+	d.State.Handoff = &Handoff{Reason: reason, Since: now, Channel: route.team.Channel, LastActivityAt: now,
+		Team: route.team.Name, AfterHours: route.afterHours}
 	d.State.Fallbacks = 0
 	cs := Reply{ID: m.ID + ".case", Key: h.deskKey(m.Key), Kind: ReplyCase, About: m.Key, From: AuthorBot,
-		Text: card.Text(), Case: card, Created: now}
+		Text: card.Text(), Case: card, Created: now, Channel: route.team.Channel}
 	c.Outbox = append(c.Outbox, OutboxEntry{Reply: cs, NextAttempt: now, Created: now})
 	c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: m.Key.String(), Value: []byte(now.Format(time.RFC3339Nano))})
-	return nil
+	if route.afterHours {
+		c.Counters["handoffs_after_hours"]++
+	}
+	return e.assignNew(ctx, c, d, in, route.team, m.ID, now)
 }
 
 func (h HandoffOptions) caseTurns() int {

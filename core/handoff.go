@@ -70,6 +70,9 @@ type HandoffOptions struct {
 	PublicURL string
 	// CaseTurns is how many transcript turns a case shows (default 10).
 	CaseTurns int
+	// Routing are the teams and the rules that pick one for each case
+	// (core/routing.go). Empty: one team, "support", at DeskChat.
+	Routing Routing
 }
 
 func (h HandoffOptions) desk() bool { return h.DeskPlatform != "" && h.DeskChat != "" }
@@ -107,6 +110,18 @@ var defaultNotices = map[string]map[string]string{
 	NoticeReturned: {
 		"en": "You're chatting with the bot again. Type \"agent\" to reach a person.",
 		"zh": "您现在由机器人继续为您服务。输入“人工”可再次联系客服。",
+	},
+	NoticeAfterHours: {
+		"en": "Our team is away right now. We open again {next_open} and will answer you here then.",
+		"zh": "我们的客服团队目前不在线。我们将于{next_open}恢复服务，届时会在这里回复您。",
+	},
+	NoticeQueue: {
+		"en": "All our agents are busy. You are number {position} in the queue; the estimated wait is about {wait}.",
+		"zh": "目前所有客服都在忙。您在队列中排第 {position} 位，预计等待约 {wait}。",
+	},
+	NoticeTransferred: {
+		"en": "I've passed your conversation to our {team} team. They will answer here.",
+		"zh": "已将您的对话转给我们的 {team} 团队，他们会在这里回复您。",
 	},
 	NoticeMedia: {
 		"en": "Thanks, I got your file. I can only read text, though: please tell me in words what you need.",
@@ -410,6 +425,11 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 		res.Action = AgentTook
 		assign()
 		touch(next.Handoff, now)
+	case cmd == "transfer":
+		res.Action, err = e.agentTransfer(ctx, &c, &next, in, a, now)
+		if err != nil {
+			return AgentResult{}, err
+		}
 	case h.isNote(cmd, a.Text):
 		res.Action = AgentNoted
 		touch(next.Handoff, now)
@@ -494,6 +514,7 @@ func (e *Engine) caseStatus(c *Commit, id string, card CaseCard) {
 // deleted.
 func (e *Engine) returnToBot(c *Commit, next *State, in Input, id string, now time.Time, why string, status CaseCard) {
 	about := c.Key
+	e.noteCaseEnd(c, next.Handoff, now)
 	next.Handoff = nil
 	next.Fallbacks = 0
 	rt := e.notice(NoticeReturned, in)
@@ -570,7 +591,7 @@ func (e *Engine) sweepOne(ctx context.Context, key ConversationKey) (bool, error
 		if ho := next.Handoff; ho != nil && h.UnassignedAlert > 0 && h.desk() && ho.Agent == "" && !ho.Reminded && now.Sub(ho.Since) >= h.UnassignedAlert {
 			ho.Reminded = true
 			note := Reply{ID: id + ".reminder", Key: h.deskKey(key), Kind: ReplyNote, About: key, From: AuthorBot,
-				Broadcast: true, Mention: h.Notify, Created: now,
+				Broadcast: true, Mention: h.teamOf(ho).Notify, Created: now,
 				Text: fmt.Sprintf("Reminder: a customer has waited %s for an agent (%s).", now.Sub(ho.Since).Round(time.Second), ho.Reason)}
 			c.Outbox = append(c.Outbox, OutboxEntry{Reply: note, NextAttempt: now, Created: now})
 			changed = true

@@ -133,12 +133,14 @@ var (
 // Platform returns "slack".
 func (a *Adapter) Platform() string { return Platform }
 
-// Register adds the Events API route POST /webhooks/slack and the
-// interactivity route POST /webhooks/slack/interactive to mux. In socket
+// Register adds the Events API route POST /webhooks/slack, the
+// interactivity route POST /webhooks/slack/interactive and the slash
+// command route POST /webhooks/slack/commands (/switchboard on|off) to mux. In socket
 // mode they still work (Slack then sends nothing to them).
 func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /webhooks/slack", a.serveEvents)
 	mux.HandleFunc("POST /webhooks/slack/interactive", a.serveInteractive)
+	mux.HandleFunc("POST /webhooks/slack/commands", a.serveCommands)
 }
 
 // serveEvents answers an Events API request: 401 for a bad or stale
@@ -227,7 +229,10 @@ func (a *Adapter) handleRequest(ctx context.Context, req request) error {
 		a.log.DebugContext(ctx, "slack: event ignored", "type", req.eventType)
 		return nil
 	}
-	rt, why := classify(req.msg, a.self, a.cfg.SupportChannel)
+	if done, err := a.handleDutyMessage(ctx, req.msg); done || err != nil {
+		return err
+	}
+	rt, why := classify(req.msg, a.self, a.deskFor(req.msg.channel))
 	switch rt {
 	case routeCustomer:
 		return a.handleCustomer(ctx, customerMessage(req.eventID, req.msg, a.self), req.msg)
@@ -372,7 +377,7 @@ func (a *Adapter) handleClick(ctx context.Context, c click) error {
 	dedupe := []string{"slack:action:" + c.id()}
 	if c.actionID != actionTake && c.actionID != actionGiveBack && c.actionID != actionClose {
 		// A customer's quick reply: the button's text, as if typed.
-		if c.channel == a.cfg.SupportChannel || c.value == "" {
+		if a.isDesk(c.channel) || c.value == "" {
 			return nil
 		}
 		sm := slackMessage{channel: c.channel, user: c.userID, ts: c.messageTS}
@@ -386,7 +391,7 @@ func (a *Adapter) handleClick(ctx context.Context, c click) error {
 		}
 		return a.handleCustomer(ctx, m, sm)
 	}
-	if a.cfg.SupportChannel == "" || c.channel != a.cfg.SupportChannel {
+	if !a.isDesk(c.channel) {
 		a.log.WarnContext(ctx, "slack: case button pressed outside the support channel", "channel", c.channel)
 		return nil
 	}
@@ -431,6 +436,14 @@ func (a *Adapter) afterAgent(ctx context.Context, _ core.ConversationKey, channe
 		hint = notOwnedHint
 	case core.AgentNotAssignee:
 		hint = fmt.Sprintf("%s is handling this case: your message was not sent to the customer. Type !take to take over, or start with !note for a note.", res.Assignee)
+	case core.AgentTransferUnknown:
+		var names []string
+		if d, ok := a.eng.(Duty); ok {
+			for _, t := range d.Teams() {
+				names = append(names, t.Name)
+			}
+		}
+		hint = "Nothing was transferred: type !transfer <team> [note] with another team's name (" + strings.Join(names, ", ") + ")."
 	case core.AgentEditIgnored:
 		hint = "Your edit was not sent to the customer: the message never reached them, or the time for corrections has passed. Reply with the correction instead."
 	default:

@@ -139,6 +139,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	checkURL("wechat.api_url", c.WeChat.APIURL)
+	errs = append(errs, c.routingProblems()...)
 	if len(errs) == 0 {
 		return nil
 	}

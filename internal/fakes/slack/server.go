@@ -275,6 +275,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"chat.postMessage":      s.postMessage,
 		"chat.update":           s.update,
 		"chat.postEphemeral":    s.postEphemeral,
+		"chat.getPermalink":     s.getPermalink,
 		"users.info":            s.usersInfo,
 		"apps.connections.open": s.connectionsOpen,
 	}[method]
@@ -408,6 +409,29 @@ func (s *Server) postEphemeral(w http.ResponseWriter, args map[string]string) {
 	s.notifyLocked()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": ts})
+}
+
+// getPermalink answers chat.getPermalink for a message the fake holds,
+// in Slack's format (https://<domain>.slack.com/archives/<channel>/p<ts
+// without the dot>).
+func (s *Server) getPermalink(w http.ResponseWriter, args map[string]string) {
+	ch, ts := args["channel"], args["message_ts"]
+	if ch == "" || ts == "" {
+		writeJSON(w, http.StatusOK, apiError("invalid_arguments"))
+		return
+	}
+	s.mu.Lock()
+	found := false
+	for _, p := range s.posts {
+		found = found || (p.Channel == ch && p.TS == ts)
+	}
+	s.mu.Unlock()
+	if !found {
+		writeJSON(w, http.StatusOK, apiError("message_not_found"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": ch,
+		"permalink": "https://fake.slack.com/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")})
 }
 
 func (s *Server) usersInfo(w http.ResponseWriter, args map[string]string) {
