@@ -350,9 +350,9 @@ func (e *Engine) queueNotice(ctx context.Context, in Input, team Team, pos, onDu
 	return e.noticeWith(NoticeQueue, in, map[string]string{"position": strconv.Itoa(pos), "wait": formatWait(wait, lang)}), nil
 }
 
-// formatWait rounds a wait up to whole minutes, in words.
+// formatWait rounds a wait to whole minutes (at least one), in words.
 func formatWait(d time.Duration, lang string) string {
-	mins := int((d + time.Minute - 1) / time.Minute)
+	mins := int(d.Round(time.Minute) / time.Minute)
 	mins = max(mins, 1)
 	if strings.HasPrefix(lang, "zh") {
 		return strconv.Itoa(mins) + " 分钟"
