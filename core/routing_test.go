@@ -13,7 +13,8 @@ import (
 // router is a scripted bot for routing: "lang:zh" switches the language,
 // "slot:k=v" sets a slot, "refund" is the refund_status intent, "human"
 // asks for a person, "??" is not understood, "awful" is angry and
-// "flowfail" is a flow that gives up and hands off.
+// "flowfail" is a flow that gives up and hands off (the last two say
+// nothing of their own: the customer gets the engine's notice).
 type router struct{}
 
 func (router) Understand(_ context.Context, in core.Input) (core.Decision, error) {
@@ -32,14 +33,14 @@ func (router) Understand(_ context.Context, in core.Input) (core.Decision, error
 	case t == "refund":
 		d.Intent = "refund_status"
 	case t == "human":
-		d.Intent, d.Handoff = "talk_to_human", true
+		d.Intent, d.Handoff, d.Replies = "talk_to_human", true, nil
 	case t == "??":
 		d.Fallback = true
 		d.State.Fallbacks++
 	case t == "awful":
 		d.Intent, d.Sentiment = "complaint", -0.9
 	case t == "flowfail":
-		d.Handoff, d.HandoffReason = true, "flow order_status: no valid order_id after 3 attempts"
+		d.Handoff, d.HandoffReason, d.Replies = true, "flow order_status: no valid order_id after 3 attempts", nil
 	}
 	return d, nil
 }
