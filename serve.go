@@ -92,6 +92,9 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	var disp *core.Dispatcher
 	notify := func() { disp.Notify() }
 	engine := rt.engine(metrics, notify)
+	if cfg.Slack.Enabled && (len(cfg.Handoff.Teams) > 0 || cfg.Slack.SupportChannel != "") {
+		reg.MustRegister(core.NewTeamCollector(engine)) // per-team cases, waits, first replies
+	}
 
 	mux := http.NewServeMux()
 	plats, err := wirePlatforms(ctx, cfg, engine, rt.store, log, mux, rt.now)

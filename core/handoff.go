@@ -447,6 +447,7 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 		if next.Handoff.Agent == "" {
 			assign()
 		}
+		e.noteFirstReply(&c, next.Handoff, now)
 		next.Handoff.LastAgentAt = now
 		touch(next.Handoff, now)
 		r := Reply{ID: "agent." + a.ID, Key: a.About, From: AuthorAgent, AgentName: a.Agent,
