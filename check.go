@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -91,7 +92,7 @@ func botKnows(bot *intents.Bot) func(string) bool {
 	for _, f := range bot.FAQs {
 		known[f.ID] = true
 	}
-	return func(name string) bool { return known[name] }
+	return func(name string) bool { return known[strings.TrimPrefix(name, "faq:")] }
 }
 
 // splitErrors returns the errors of an errors.Join error, one per element.

@@ -65,7 +65,8 @@ type Route struct {
 	Languages []string
 	Platforms []string
 	// Intents match the intent or FAQ id that led to the handoff, or any
-	// intent detected earlier in the conversation.
+	// intent detected earlier in the conversation ("shipping_costs" and
+	// "faq:shipping_costs" both name an FAQ entry).
 	Intents []string
 	// Reasons are handoff reason kinds (Reason… constants).
 	Reasons []string
@@ -141,7 +142,9 @@ func (rt Route) Matches(f RouteFacts) bool {
 	if len(rt.Platforms) > 0 && !slices.Contains(rt.Platforms, f.Platform) {
 		return false
 	}
-	if len(rt.Intents) > 0 && !slices.ContainsFunc(rt.Intents, func(i string) bool { return slices.Contains(f.Intents, i) }) {
+	if len(rt.Intents) > 0 && !slices.ContainsFunc(rt.Intents, func(i string) bool {
+		return slices.ContainsFunc(f.Intents, func(got string) bool { return sameIntent(i, got) })
+	}) {
 		return false
 	}
 	if len(rt.Reasons) > 0 && !slices.Contains(rt.Reasons, f.Reason) {
@@ -187,6 +190,12 @@ func customerAttributes(f RouteFacts) map[string]string {
 		attrs["name"] = name
 	}
 	return attrs
+}
+
+// sameIntent compares intent names; an FAQ entry matches with and without
+// its "faq:" prefix.
+func sameIntent(a, b string) bool {
+	return strings.TrimPrefix(a, "faq:") == strings.TrimPrefix(b, "faq:")
 }
 
 func languageMatches(want, got string) bool {

@@ -32,6 +32,8 @@ func (router) Understand(_ context.Context, in core.Input) (core.Decision, error
 		d.State.Slots[k] = v
 	case t == "refund":
 		d.Intent = "refund_status"
+	case t == "faq":
+		d.Intent = "faq:payment_problem"
 	case t == "human":
 		d.Intent, d.Handoff, d.Replies = "talk_to_human", true, nil
 	case t == "??":
@@ -79,6 +81,7 @@ func TestRoutingRules(t *testing.T) {
 	}{
 		{"language", "web", "", []string{"lang:zh-CN", "human"}, "C0CHINA", "cn"},
 		{"intent earlier in the conversation", "web", "", []string{"refund", "human"}, "C0BILLING", "billing"},
+		{"faq entry", "web", "", []string{"faq", "human"}, "C0BILLING", "billing"},
 		{"sentiment of a vip", "web", "", []string{"slot:vip=yes", "awful"}, "C0ESC", "escalations"},
 		{"sentiment without the attribute: default", "web", "", []string{"awful"}, "C0SUPPORT", "support"},
 		{"fallbacks", "web", "", []string{"??", "??"}, "C0BOTS", "bots"},
