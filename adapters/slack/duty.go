@@ -158,18 +158,46 @@ func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad payload", http.StatusBadRequest)
 		return
 	}
-	word, team, _ := strings.Cut(strings.TrimSpace(sc.text), " ")
-	team = strings.TrimSpace(team)
-	reply := commandHelp
-	switch strings.ToLower(word) {
-	case "on", "off":
-		reply, err = a.setDuty(ctx, sc.channelID, sc.userID, team, strings.EqualFold(word, "on"))
-		if err != nil {
-			a.log.ErrorContext(ctx, "slack: duty not stored", "err", err)
-			http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
-			return
-		}
+	reply, err := a.dutyCommand(ctx, sc)
+	if err != nil {
+		a.log.ErrorContext(ctx, "slack: duty not stored", "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
+		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": reply})
+}
+
+// dutyCommand carries out "/switchboard on|off [team]" and returns the
+// answer for the agent (the usage for anything else).
+func (a *Adapter) dutyCommand(ctx context.Context, sc slashCommand) (string, error) {
+	word, team, _ := strings.Cut(strings.TrimSpace(sc.text), " ")
+	switch strings.ToLower(word) {
+	case "on", "off":
+		return a.setDuty(ctx, sc.channelID, sc.userID, strings.TrimSpace(team), strings.EqualFold(word, "on"))
+	}
+	return commandHelp, nil
+}
+
+// handleSocketCommand handles a slash command that came over Socket Mode
+// (its payload is the command as JSON): the answer is posted as an
+// ephemeral message, since the envelope's acknowledgement carries none
+// here.
+func (a *Adapter) handleSocketCommand(ctx context.Context, payload []byte) error {
+	var raw slack.SlashCommand
+	if err := json.Unmarshal(payload, &raw); err != nil || raw.Command == "" || raw.UserID == "" {
+		a.log.WarnContext(ctx, "slack: bad slash command over socket mode", "err", err)
+		return nil // it will not parse next time either
+	}
+	sc := slashCommand{command: raw.Command, text: raw.Text, userID: raw.UserID, userName: raw.UserName, channelID: raw.ChannelID}
+	reply, err := a.dutyCommand(ctx, sc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sideEffectTimeout)
+	defer cancel()
+	if _, err := a.api.PostEphemeralContext(ctx, sc.channelID, sc.userID, slack.MsgOptionText(reply, false)); err != nil {
+		a.log.WarnContext(ctx, "slack: slash command answer failed", "err", sendErr("chat.postEphemeral", err))
+	}
+	return nil
 }

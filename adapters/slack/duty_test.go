@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slack-go/slack/socketmode"
+
 	"github.com/switchboard-gw/switchboard/core"
 	"github.com/switchboard-gw/switchboard/internal/fakeclock"
 	slackfake "github.com/switchboard-gw/switchboard/internal/fakes/slack"
@@ -25,6 +27,7 @@ type dutyDesk struct {
 	clk  *fakeclock.Clock
 	fake *slackfake.Server
 	eng  *core.Engine
+	a    *Adapter
 	srv  *httptest.Server
 }
 
@@ -52,7 +55,7 @@ func newDutyDesk(t *testing.T) *dutyDesk {
 	a.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &dutyDesk{t: t, clk: clk, fake: fake, eng: eng, srv: srv}
+	return &dutyDesk{t: t, clk: clk, fake: fake, eng: eng, a: a, srv: srv}
 }
 
 func (d *dutyDesk) post(path string, body []byte, secret string) (int, string) {
@@ -171,6 +174,28 @@ func TestDutyMessages(t *testing.T) {
 	if len(eph) != 3 || eph[0].User != agentAna || !strings.Contains(eph[0].Text, "on duty for billing") ||
 		eph[2].ThreadTS != "1764064000.000100" || !strings.Contains(eph[2].Text, "off duty for billing") {
 		t.Errorf("confirmations: %+v", eph)
+	}
+}
+
+// TestSlashCommandOverSocketMode: in Socket Mode the command arrives as a
+// slash_commands envelope; it is acknowledged after the duty is stored and
+// answered with an ephemeral message.
+func TestSlashCommandOverSocketMode(t *testing.T) {
+	d := newDutyDesk(t)
+	payload, _ := json.Marshal(map[string]string{"command": "/switchboard", "text": "on", "user_id": agentBo,
+		"user_name": "bo", "channel_id": testBilling, "team_id": "T0FAKE", "trigger_id": "1.2.3"})
+	evt := socketmode.Event{Type: socketmode.EventTypeSlashCommand,
+		Request: &socketmode.Request{Type: "slash_commands", EnvelopeID: "env-cmd", Payload: payload}}
+	acked := false
+	d.a.handleSocketEvent(context.Background(), evt, func(req socketmode.Request) error {
+		acked = req.EnvelopeID == "env-cmd" && len(d.duty(agentBo)) == 1
+		return nil
+	})
+	if !acked || strings.Join(d.duty(agentBo), ",") != "billing" {
+		t.Fatalf("acked %v, Bo on duty in %v", acked, d.duty(agentBo))
+	}
+	if e := d.fake.Ephemerals(); len(e) != 1 || e[0].User != agentBo || !strings.Contains(e[0].Text, "on duty for billing") {
+		t.Errorf("answer: %+v", e)
 	}
 }
 
