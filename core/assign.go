@@ -261,6 +261,28 @@ func (e *Engine) assignTo(c *Commit, ho *Handoff, team Team, agent Agent, open i
 	c.Counters["assigned/"+team.Name]++
 }
 
+// lockTeam holds the team's assignment lock until c is committed (or
+// fails), so that two cases opening at once in this process do not both
+// count the same agent as free. Replicas are not serialised: their
+// conflicting choices are corrected by later assignments counting the
+// stored cases.
+func (e *Engine) lockTeam(ctx context.Context, c *Commit, team Team) error {
+	unlock, err := e.teamLocks.lock(ctx, "team:"+team.Name)
+	if err != nil {
+		return err
+	}
+	c.done = append(c.done, unlock)
+	return nil
+}
+
+// finish runs what waits for the commit to be done.
+func (c *Commit) finish() {
+	for _, f := range c.done {
+		f()
+	}
+	c.done = nil
+}
+
 // caseRoute is where a new case goes.
 type caseRoute struct {
 	team       Team
@@ -303,6 +325,9 @@ func (e *Engine) routeCase(d *Decision, m Message, in Input, card *CaseCard, rea
 func (e *Engine) assignNew(ctx context.Context, c *Commit, d *Decision, in Input, team Team, id string, now time.Time) error {
 	if team.assignMode() == AssignManual {
 		return nil
+	}
+	if err := e.lockTeam(ctx, c, team); err != nil {
+		return err
 	}
 	cases, err := e.OpenCases(ctx)
 	if err != nil {
@@ -463,54 +488,66 @@ func (e *Engine) offer(ctx context.Context, key ConversationKey, team Team, posi
 	}
 	defer unlock()
 	for attempt := 0; attempt <= maxConflictRetries; attempt++ {
-		state, _, err := e.store.Load(ctx, key, nil)
-		if err != nil {
-			return false, false, fmt.Errorf("engine: offer %s: %w", key, err)
+		changed, assigned, err = e.offerOnce(ctx, key, team, position)
+		if !errors.Is(err, ErrConflict) {
+			return changed, assigned, err
 		}
-		if state.Handoff == nil || state.Handoff.AgentID != "" {
-			return false, false, nil
-		}
-		cases, err := e.OpenCases(ctx)
-		if err != nil {
-			return false, false, err
-		}
-		p, err := e.pickAgent(ctx, team, cases, key)
-		if err != nil {
-			return false, false, err
-		}
-		now := e.opts.Now()
-		next := state.Clone()
-		c := Commit{Key: key, SaveState: true, Counters: map[string]int64{}}
-		id := "offer." + NewID()
-		switch {
-		case p.agent != nil:
-			e.assignTo(&c, next.Handoff, team, *p.agent, p.open[p.agent.ID], id, now)
-			assigned = true
-		case p.queued && position != next.Handoff.QueuePos &&
-			(next.Handoff.QueueToldAt.IsZero() || now.Sub(next.Handoff.QueueToldAt) >= QueueUpdateEvery):
-			in := Input{Key: key, State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
-			rt, err := e.queueNotice(ctx, in, team, position, p.onDuty)
-			if err != nil {
-				return false, false, err
-			}
-			r := Reply{ID: id + ".queue", Key: key, From: AuthorBot, Text: rt.Text, Created: now}
-			c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorBot, Text: r.Text, At: now})
-			c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
-			next.Handoff.QueuePos, next.Handoff.QueueToldAt = position, now
-		default:
-			return false, false, nil
-		}
-		c.State = next
-		c.State.Revision = state.Revision
-		err = e.store.Commit(ctx, c)
-		if errors.Is(err, ErrConflict) {
-			assigned = false
-			continue
-		}
-		if err != nil {
-			return false, false, fmt.Errorf("engine: offer %s: %w", key, err)
-		}
-		return true, assigned, nil
 	}
 	return false, false, nil
+}
+
+// offerOnce is one attempt of offer; ErrConflict means the case changed
+// meanwhile.
+func (e *Engine) offerOnce(ctx context.Context, key ConversationKey, team Team, position int) (changed, assigned bool, err error) {
+	state, _, err := e.store.Load(ctx, key, nil)
+	if err != nil {
+		return false, false, fmt.Errorf("engine: offer %s: %w", key, err)
+	}
+	if state.Handoff == nil || state.Handoff.AgentID != "" {
+		return false, false, nil
+	}
+	c := Commit{Key: key, SaveState: true, Counters: map[string]int64{}}
+	defer c.finish()
+	if err := e.lockTeam(ctx, &c, team); err != nil {
+		return false, false, err
+	}
+	cases, err := e.OpenCases(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	p, err := e.pickAgent(ctx, team, cases, key)
+	if err != nil {
+		return false, false, err
+	}
+	now := e.opts.Now()
+	next := state.Clone()
+	id := "offer." + NewID()
+	switch {
+	case p.agent != nil:
+		e.assignTo(&c, next.Handoff, team, *p.agent, p.open[p.agent.ID], id, now)
+		assigned = true
+	case p.queued && position != next.Handoff.QueuePos &&
+		(next.Handoff.QueueToldAt.IsZero() || now.Sub(next.Handoff.QueueToldAt) >= QueueUpdateEvery):
+		in := Input{Key: key, State: state.Clone(), Language: state.Language, UserName: state.UserName, Now: now}
+		rt, err := e.queueNotice(ctx, in, team, position, p.onDuty)
+		if err != nil {
+			return false, false, err
+		}
+		r := Reply{ID: id + ".queue", Key: key, From: AuthorBot, Text: rt.Text, Created: now}
+		c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorBot, Text: r.Text, At: now})
+		c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
+		next.Handoff.QueuePos, next.Handoff.QueueToldAt = position, now
+	default:
+		return false, false, nil
+	}
+	c.State = next
+	c.State.Revision = state.Revision
+	err = e.store.Commit(ctx, c)
+	if errors.Is(err, ErrConflict) {
+		return false, false, err
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("engine: offer %s: %w", key, err)
+	}
+	return true, assigned, nil
 }

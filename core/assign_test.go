@@ -238,3 +238,39 @@ func TestQueueWhenEveryoneIsBusy(t *testing.T) {
 		t.Errorf("case 5 was told %q, want its new place", c5)
 	}
 }
+
+// TestConcurrentHandoffsShareAgents: nine customers hand off at the same
+// moment with three agents on duty and max_open_cases 3: each agent gets
+// exactly three (the team's assignment is serialised up to the commit).
+func TestConcurrentHandoffsShareAgents(t *testing.T) {
+	for _, mode := range []string{core.AssignRoundRobin, core.AssignLeastBusy} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := context.Background()
+			clk := fakeclock.New(fakeclock.Bases()[1])
+			st := openStoreClock(t, t.TempDir(), clk.Now)
+			defer st.Close()
+			e := assignEngine(st, clk, mode, 3)
+			onDuty(t, e, true, "A", "B", "C")
+			errs := make(chan error, 9)
+			for i := 1; i <= 9; i++ {
+				go func() {
+					_, err := e.Handle(ctx, core.Message{Key: custKey(i), ID: fmt.Sprintf("m%02d", i), Text: "human"})
+					errs <- err
+				}()
+			}
+			for range 9 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			count := map[string]int{}
+			for i := 1; i <= 9; i++ {
+				s, _, _ := st.Load(ctx, custKey(i), nil)
+				count[s.Handoff.AgentID]++
+			}
+			if count["A"] != 3 || count["B"] != 3 || count["C"] != 3 {
+				t.Errorf("open cases per agent: %v", count)
+			}
+		})
+	}
+}

@@ -63,6 +63,9 @@ type Engine struct {
 	opts  EngineOptions
 	log   *slog.Logger
 	locks keyedMutex
+	// teamLocks serialise automatic assignment per team, from choosing
+	// the agent to committing the case.
+	teamLocks keyedMutex
 	// caseFailures remembers the (channel, cause) pairs of unpostable
 	// cases already logged at ERROR, so each is logged once.
 	caseFailures sync.Map
@@ -153,6 +156,7 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 		Turns:     []Turn{{ID: m.ID, From: AuthorUser, Text: text, At: m.Received}},
 		Counters:  map[string]int64{"messages": 1, "messages/" + m.Key.Platform: 1},
 	}
+	defer c.finish()
 	for _, k := range keys {
 		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(e.dedupeTTL(m.Key.Platform))})
 	}

@@ -381,6 +381,7 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 	now := e.opts.Now()
 	next := state.Clone()
 	c := Commit{Key: a.About, State: next, SaveState: true, Counters: map[string]int64{}}
+	defer c.finish()
 	for _, k := range keys {
 		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(e.dedupeTTL(h.DeskPlatform))})
 	}
