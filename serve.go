@@ -118,6 +118,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/admin/", adminHandler(cfg.Server.AdminToken, rt.store))
+	mux.Handle("GET /admin/teams", adminOnly(cfg.Server.AdminToken, teamsHandler(engine)))
 	mux.Handle("GET /admin/backup", adminOnly(cfg.Server.AdminToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", `attachment; filename="switchboard-backup.db"`)

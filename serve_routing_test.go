@@ -46,6 +46,7 @@ func TestServeRoutingFromOutside(t *testing.T) {
 		true, slackToken, signing, support, sl.APIURL()
 	cfg.Telegram.Enabled, cfg.Telegram.Token, cfg.Telegram.SecretToken, cfg.Telegram.APIURL = true, tgToken, "tg-secret", tg.URL
 	cfg.Handoff.IdleReturn, cfg.Handoff.UnassignedAlert = 0, 0
+	cfg.Server.AdminToken = "admin-secret"
 	cfg.Handoff.Teams = []config.Team{
 		{Name: "support", Channel: support, Assign: "round_robin", MaxOpenCases: 1,
 			Hours: &config.Hours{TimeZone: "Europe/Berlin", Weekly: map[string]string{"mon-fri": "09:00-18:00"}, Holidays: []string{"2026-12-24"}}},
@@ -204,6 +205,19 @@ func TestServeRoutingFromOutside(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(metrics, "switchboard_team"))
 		}
+	}
+
+	cfgTeams := func() string {
+		t.Helper()
+		code, body := h.do("GET", "/admin/teams", "admin-secret", "")
+		if code != 200 {
+			t.Fatalf("/admin/teams = %d %s", code, body)
+		}
+		return body
+	}
+	if body := cfgTeams(); !strings.Contains(body, `"name":"billing","channel":"C_BILLING","assign":"least_busy","open_cases":2`) ||
+		!strings.Contains(body, `"agent_open_cases":{"Bo":2}`) || !strings.Contains(body, `"open_now":true`) {
+		t.Errorf("/admin/teams: %s", body)
 	}
 
 	// Saturday: support is closed. The customer is told when it opens, in

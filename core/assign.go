@@ -94,6 +94,9 @@ func (h HandoffOptions) teamOf(ho *Handoff) Team {
 	return r.Teams[0]
 }
 
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.opts.Now() }
+
 // Teams returns the teams cases are routed to, the default first.
 func (e *Engine) Teams() []Team { return slices.Clone(e.opts.Handoff.routing().Teams) }
 
