@@ -151,14 +151,14 @@ func (rt Route) Matches(f RouteFacts) bool {
 		return false
 	}
 	for k, cond := range rt.Slots {
-		if !SlotMatches(cond, f.Slots[k]) {
+		if !SlotMatches(cond, lookupFold(f.Slots, k)) {
 			return false
 		}
 	}
 	attrs := customerAttributes(f)
 	for k, pat := range rt.Attributes {
-		v, ok := attrs[k]
-		if !ok || v == "" {
+		v := lookupFold(attrs, k)
+		if v == "" {
 			return false
 		}
 		if m, err := path.Match(strings.ToLower(pat), strings.ToLower(v)); err != nil || !m {
@@ -166,6 +166,20 @@ func (rt Route) Matches(f RouteFacts) bool {
 		}
 	}
 	return true
+}
+
+// lookupFold is m[k], else the value of a key equal to k in any case
+// (config keys arrive lower-cased).
+func lookupFold(m map[string]string, k string) string {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	for mk, v := range m {
+		if strings.EqualFold(mk, k) {
+			return v
+		}
+	}
+	return ""
 }
 
 // customerAttributes are the slots, and name and email parsed from the

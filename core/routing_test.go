@@ -87,7 +87,7 @@ func TestRoutingRules(t *testing.T) {
 		{"fallbacks", "web", "", []string{"??", "??"}, "C0BOTS", "bots"},
 		{"flow failure", "web", "", []string{"flowfail"}, "C0FLOWS", "flows"},
 		{"platform", "telegram", "", []string{"human"}, "C0TG", "tg"},
-		{"slot comparison", "web", "", []string{"slot:order_value=$1,200", "human"}, "C0BIG", "big"},
+		{"slot comparison", "web", "", []string{"slot:Order_Value=$1,200", "human"}, "C0BIG", "big"},
 		{"slot below the threshold: default", "web", "", []string{"slot:order_value=120", "human"}, "C0SUPPORT", "support"},
 		{"attribute from the pre-chat form", "web", "Ann Lee <ann@BigCorp.example>", []string{"human"}, "C0CORP", "corp"},
 		{"no rule: the default team", "web", "", []string{"human"}, "C0SUPPORT", "support"},
