@@ -106,15 +106,3 @@ func splitErrors(err error) []error {
 	}
 	return []error{err}
 }
-
-// splitJoined returns the messages of an errors.Join error, one per element.
-func splitJoined(err error) []string {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []string
-		for _, e := range j.Unwrap() {
-			out = append(out, splitJoined(e)...)
-		}
-		return out
-	}
-	return []string{err.Error()}
-}

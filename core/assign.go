@@ -465,11 +465,7 @@ func (e *Engine) SweepQueues(ctx context.Context) (int, error) {
 			return changed, err
 		}
 		if assigned {
-			pos[team.Name]--
-			// Later cases are counted against the new assignment.
-			if cases, err = e.OpenCases(ctx); err != nil {
-				return changed, err
-			}
+			pos[team.Name]-- // no longer in the queue; offer counts the stored cases afresh
 		}
 		if did {
 			changed++

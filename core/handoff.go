@@ -684,10 +684,14 @@ func (e *Engine) NoteUndelivered(ctx context.Context, r Reply, reason string) er
 // to the bot and tells the customer that nobody can take over.
 func (e *Engine) caseUnpostable(ctx context.Context, r Reply, reason string) error {
 	about := r.About
+	channel := r.Key.Chat
+	if r.Channel != "" {
+		channel = r.Channel // a team's channel
+	}
 	e.opts.Metrics.caseFailure(r.Key.Platform)
-	if _, logged := e.caseFailures.LoadOrStore(r.Key.Chat+"\x00"+reason, true); !logged {
+	if _, logged := e.caseFailures.LoadOrStore(channel+"\x00"+reason, true); !logged {
 		e.log.ErrorContext(ctx, "handoff: a case could not be posted to the support desk; customers are told nobody is available until this is fixed",
-			"desk", r.Key.Platform, "channel", r.Key.Chat, "error", reason)
+			"desk", r.Key.Platform, "channel", channel, "error", reason)
 	}
 	unlock, err := e.locks.lock(ctx, about.String())
 	if err != nil {
