@@ -94,6 +94,15 @@ func (h HandoffOptions) teamOf(ho *Handoff) Team {
 	return r.Teams[0]
 }
 
+// teamOfChannel is the team whose channel is channel, else the default team.
+func (h HandoffOptions) teamOfChannel(channel string) Team {
+	r := h.routing()
+	if t, ok := r.TeamOfChannel(channel); ok && channel != "" {
+		return t
+	}
+	return r.Teams[0]
+}
+
 // Now is the engine's clock.
 func (e *Engine) Now() time.Time { return e.opts.Now() }
 

@@ -257,6 +257,9 @@ type AgentMessage struct {
 	// message was written, for HandoffOptions.EditWindow.
 	EditOf string
 	SentAt time.Time
+	// Channel is the desk channel the agent wrote in: a case the agent
+	// re-opens belongs to that channel's team (empty: the default team).
+	Channel string
 }
 
 // AgentAction is what HandleAgent did.
@@ -396,7 +399,8 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 		}
 	}
 	open := func(reason string) {
-		next.Handoff = &Handoff{Reason: reason, Since: now, Channel: h.DeskChat}
+		team := h.teamOfChannel(a.Channel)
+		next.Handoff = &Handoff{Reason: reason, Since: now, Channel: team.Channel, Team: team.Name}
 		c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: a.About.String(), Value: []byte(now.Format(time.RFC3339Nano))})
 		c.Counters["handoffs"]++
 	}

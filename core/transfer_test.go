@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -89,4 +90,29 @@ func openCaseKey(t *testing.T, e *core.Engine, st core.Store, clk *fakeclock.Clo
 	}
 	drain(t, st)
 	return key
+}
+
+// TestReopenKeepsTheChannelsTeam: an agent's reply in a team channel's
+// thread after the bot took the conversation back re-opens the case for
+// that team.
+func TestReopenKeepsTheChannelsTeam(t *testing.T) {
+	ctx := context.Background()
+	clk := fakeclock.New(fakeclock.Bases()[2])
+	st := openStoreClock(t, t.TempDir(), clk.Now)
+	defer st.Close()
+	e := core.NewEngine(st, router{}, core.EngineOptions{Now: clk.Now, Handoff: core.HandoffOptions{
+		DeskPlatform: "slack", DeskChat: "C0SUPPORT",
+		Routing: core.Routing{Teams: []core.Team{{Name: "support", Channel: "C0SUPPORT"}, {Name: "billing", Channel: "C0BILLING"}},
+			Routes: []core.Route{{Platforms: []string{"web"}, Team: "billing"}}},
+	}})
+	key := openCaseKey(t, e, st, clk)
+	for i, text := range []string{"!bot", "one more thing: your refund is done"} {
+		if _, err := e.HandleAgent(ctx, core.AgentMessage{About: key, ID: fmt.Sprint("b", i), Agent: "Bea", AgentID: "U_BEA", Text: text, Channel: "C0BILLING"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state, _, _ := st.Load(ctx, key, nil)
+	if h := state.Handoff; h == nil || h.Team != "billing" || h.Channel != "C0BILLING" || h.AgentID != "U_BEA" {
+		t.Fatalf("re-opened handoff %+v, want billing's, assigned to Bea", h)
+	}
 }

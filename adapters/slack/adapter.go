@@ -293,7 +293,7 @@ func (a *Adapter) handleAgentReply(ctx context.Context, eventID string, sm slack
 	name := a.names.get(ctx, sm.user)
 	res, err := a.eng.HandleAgent(ctx, core.AgentMessage{
 		About: about, ID: messageID(sm.channel, sm.ts), DedupeKeys: dedupeKeys(eventID, sm),
-		Agent: name, AgentID: sm.user, Text: text, Received: a.cfg.Now(),
+		Agent: name, AgentID: sm.user, Text: text, Received: a.cfg.Now(), Channel: sm.channel,
 	})
 	if err != nil {
 		return fmt.Errorf("slack: handle agent reply %s: %w", messageID(sm.channel, sm.ts), err)
@@ -322,7 +322,7 @@ func (a *Adapter) handleAgentEdit(ctx context.Context, eventID string, sm slackM
 	}
 	res, err := a.eng.HandleAgent(ctx, core.AgentMessage{
 		About: about, ID: orig + "/edit/" + sm.editTS, DedupeKeys: keys, EditOf: orig, SentAt: tsTime(sm.ts),
-		Agent: name, AgentID: sm.user, Text: text, Received: a.cfg.Now(),
+		Agent: name, AgentID: sm.user, Text: text, Received: a.cfg.Now(), Channel: sm.channel,
 	})
 	if err != nil {
 		return fmt.Errorf("slack: handle agent edit %s: %w", orig, err)
@@ -413,7 +413,7 @@ func (a *Adapter) handleClick(ctx context.Context, c click) error {
 	}
 	res, err := a.eng.HandleAgent(ctx, core.AgentMessage{
 		About: about, ID: "action:" + c.id(), DedupeKeys: dedupe,
-		Agent: name, AgentID: c.userID, Text: text, Received: a.cfg.Now(),
+		Agent: name, AgentID: c.userID, Text: text, Received: a.cfg.Now(), Channel: c.channel,
 	})
 	if err != nil {
 		return fmt.Errorf("slack: handle %s button: %w", text, err)
