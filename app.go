@@ -85,6 +85,9 @@ type runtime struct {
 	// the engine stamps messages and decides handoff timers with it, the
 	// outbox schedules retries with it.
 	now func() time.Time
+	// presence asks the Slack adapter, once wired, whether an agent is
+	// away (teams with follow_presence).
+	presence presenceHolder
 }
 
 // openRuntime loads the bot, trains the classifier and opens the store.
@@ -169,6 +172,7 @@ func handoffOptions(cfg *config.Config) core.HandoffOptions {
 // engine builds the core.Engine over the runtime's store.
 func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 	handoff := handoffOptions(rt.cfg)
+	handoff.Present = rt.presence.present
 	return core.NewEngine(rt.store, rt.answer, core.EngineOptions{
 		Logger:    rt.log,
 		Now:       rt.now,

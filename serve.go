@@ -102,6 +102,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return err
 	}
 	senders = plats.senders
+	rt.presence.set(plats.present)
 	disp = rt.dispatcher(metrics, engine, senders...)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

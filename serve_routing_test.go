@@ -31,14 +31,16 @@ func TestServeRoutingFromOutside(t *testing.T) {
 		support    = "C_SUPPORT"
 		billing    = "C_BILLING"
 		ana, bo    = "U_ANA", "U_BO"
+		cy         = "U_CY" // on duty in support, but away in Slack
 	)
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := fakeclock.New(time.Date(2026, 12, 10, 10, 0, 0, 0, berlin)) // a Thursday, open
-	sl := slackfake.New(slackfake.Options{Token: slackToken, Users: map[string]string{ana: "Ana", bo: "Bo"}, Now: clk.Now})
+	sl := slackfake.New(slackfake.Options{Token: slackToken, Users: map[string]string{ana: "Ana", bo: "Bo", cy: "Cy"}, Now: clk.Now})
 	defer sl.Close()
+	sl.SetPresence(cy, true)
 	tg := telegramfake.Start(tgToken)
 	defer tg.Close()
 	cfg := testConfig(t)
@@ -48,7 +50,7 @@ func TestServeRoutingFromOutside(t *testing.T) {
 	cfg.Handoff.IdleReturn, cfg.Handoff.UnassignedAlert = 0, 0
 	cfg.Server.AdminToken = "admin-secret"
 	cfg.Handoff.Teams = []config.Team{
-		{Name: "support", Channel: support, Assign: "round_robin", MaxOpenCases: 1,
+		{Name: "support", Channel: support, Assign: "round_robin", MaxOpenCases: 1, FollowPresence: true,
 			Hours: &config.Hours{TimeZone: "Europe/Berlin", Weekly: map[string]string{"mon-fri": "09:00-18:00"}, Holidays: []string{"2026-12-24"}}},
 		{Name: "billing", Channel: billing, Assign: "least_busy"},
 	}
@@ -142,6 +144,7 @@ func TestServeRoutingFromOutside(t *testing.T) {
 		t.Fatalf("forged slash command = %d, want 401", code)
 	}
 	slackSays(bo, billing, "", "!on")
+	slackSays(cy, support, "", "!on")
 	h.eventually("Bo's duty confirmation", func() bool {
 		for _, e := range sl.Ephemerals() {
 			if e.User == bo && strings.Contains(e.Text, "on duty for billing") {
@@ -171,7 +174,8 @@ func TestServeRoutingFromOutside(t *testing.T) {
 	slackSays(bo, billing, tgCase.TS, "Hi Tom, we take cards and PayPal.")
 	tgGot(4242, "we take cards and PayPal")
 
-	// Ana has max_open_cases (1): the next web customer is queued.
+	// Ana has max_open_cases (1) and Cy is away: the next web customer is
+	// queued.
 	web2 := h.webSession()
 	h.webSays(web2, "I want to talk to a person")
 	h.waitWeb(web2, "bot", "You are number 1 in the queue; the estimated wait is about 10 minutes.")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-gw/switchboard/adapters/discord"
@@ -25,6 +26,29 @@ type platforms struct {
 	senders []core.Sender
 	runners map[string]func(context.Context) error
 	closers []func()
+	// present is Slack's presence of agents, for teams that follow it.
+	present func(ctx context.Context, userID string) (bool, error)
+}
+
+// presenceHolder lets the engine, built before the adapters, ask the
+// Slack adapter for agents' presence once it exists.
+type presenceHolder struct {
+	f atomic.Pointer[func(context.Context, string) (bool, error)]
+}
+
+func (p *presenceHolder) set(f func(context.Context, string) (bool, error)) {
+	if f != nil {
+		p.f.Store(&f)
+	}
+}
+
+// present is core.HandoffOptions.Present: everyone is present until the
+// Slack adapter is wired.
+func (p *presenceHolder) present(ctx context.Context, userID string) (bool, error) {
+	if f := p.f.Load(); f != nil {
+		return (*f)(ctx, userID)
+	}
+	return true, nil
 }
 
 // wirePlatforms builds every enabled adapter. Adding a platform means one
@@ -47,6 +71,7 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 		a.Register(mux)
 		p.senders = append(p.senders, a)
 		p.runners["slack socket mode"] = a.Run
+		p.present = a.Present
 	}
 	if cfg.Telegram.Enabled {
 		a, err := newTelegram(ctx, cfg, eng, log)

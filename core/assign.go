@@ -220,7 +220,7 @@ func (e *Engine) pickAgent(ctx context.Context, team Team, cases []OpenCase, exc
 	}
 	var room []Agent
 	for _, a := range agents {
-		if !a.OnDuty {
+		if !a.OnDuty || !e.present(ctx, team, a) {
 			continue
 		}
 		p.onDuty++
@@ -256,6 +256,22 @@ func (e *Engine) pickAgent(ctx context.Context, team Team, cases []OpenCase, exc
 		}
 	}
 	return p, nil
+}
+
+// present reports whether an on-duty agent of a team that follows presence
+// is present; a failed look-up counts as present (logged), so that a desk
+// outage does not stop assignment.
+func (e *Engine) present(ctx context.Context, team Team, a Agent) bool {
+	h := e.opts.Handoff
+	if !team.FollowPresence || h.Present == nil {
+		return true
+	}
+	ok, err := h.Present(ctx, a.ID)
+	if err != nil {
+		e.log.WarnContext(ctx, "presence unknown; the agent counts as present", "agent", a.ID, "err", err)
+		return true
+	}
+	return ok
 }
 
 // assignTo makes agent the assignee of the handoff in c: the case message

@@ -274,3 +274,38 @@ func TestConcurrentHandoffsShareAgents(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowPresence: in a team that follows presence an agent on duty
+// but away gets no case; a failed presence look-up counts as present; a
+// team that does not follow presence ignores it.
+func TestFollowPresence(t *testing.T) {
+	away := map[string]bool{"B": true}
+	present := func(_ context.Context, id string) (bool, error) {
+		if id == "C" {
+			return false, fmt.Errorf("presence of %s: slack unreachable", id)
+		}
+		return !away[id], nil
+	}
+	for _, c := range []struct {
+		follow bool
+		want   string
+	}{{true, "A C A C A C"}, {false, "A B C A B C"}} {
+		t.Run(fmt.Sprint("follow=", c.follow), func(t *testing.T) {
+			clk := fakeclock.New(fakeclock.Bases()[1])
+			st := openStoreClock(t, t.TempDir(), clk.Now)
+			defer st.Close()
+			e := core.NewEngine(st, router{}, core.EngineOptions{Now: clk.Now, Handoff: core.HandoffOptions{
+				DeskPlatform: "slack", DeskChat: "C0SUPPORT", Present: present,
+				Routing: core.Routing{Teams: []core.Team{{Name: "support", Channel: "C0SUPPORT", Assign: core.AssignRoundRobin, FollowPresence: c.follow}}},
+			}})
+			onDuty(t, e, true, "A", "B", "C")
+			var got []string
+			for i := 1; i <= 6; i++ {
+				got = append(got, openCaseFor(t, e, st, clk, i))
+			}
+			if s := strings.Join(got, " "); s != c.want {
+				t.Errorf("assignments %s, want %s", s, c.want)
+			}
+		})
+	}
+}

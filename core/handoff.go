@@ -73,6 +73,9 @@ type HandoffOptions struct {
 	// Routing are the teams and the rules that pick one for each case
 	// (core/routing.go). Empty: one team, "support", at DeskChat.
 	Routing Routing
+	// Present tells whether an agent is present on the desk (Slack
+	// presence), for teams with FollowPresence; nil: everyone is.
+	Present func(ctx context.Context, agentID string) (bool, error)
 }
 
 func (h HandoffOptions) desk() bool { return h.DeskPlatform != "" && h.DeskChat != "" }

@@ -47,6 +47,9 @@ type Team struct {
 	// BotOnlyAfterHours: out of hours no case is created, the customer
 	// only gets the after-hours text and stays with the bot.
 	BotOnlyAfterHours bool
+	// FollowPresence: automatic assignment skips agents on duty whom the
+	// desk shows as away (HandoffOptions.Present).
+	FollowPresence bool
 }
 
 func (t Team) assignMode() string {

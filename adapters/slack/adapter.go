@@ -43,6 +43,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -79,6 +80,9 @@ type Adapter struct {
 	api   *slack.Client
 	self  identity
 	names *nameCache
+
+	presenceMu sync.Mutex
+	presence   map[string]cachedPresence
 }
 
 // New checks cfg, calls auth.test to learn the bot's own user and bot ids
@@ -115,7 +119,7 @@ func New(ctx context.Context, cfg Config, eng Engine, st core.Store, logger *slo
 	}
 	a := &Adapter{
 		cfg: cfg, eng: eng, store: st, log: log, api: api,
-		self: identity{userID: auth.UserID, botID: auth.BotID},
+		self: identity{userID: auth.UserID, botID: auth.BotID}, presence: map[string]cachedPresence{},
 	}
 	a.names = newNameCache(a.lookupName, cfg.Now)
 	log.InfoContext(ctx, "slack: connected", "team", auth.Team, "bot_user", auth.UserID, "mode", cfg.Mode,

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -200,4 +201,40 @@ func (a *Adapter) handleSocketCommand(ctx context.Context, payload []byte) error
 		a.log.WarnContext(ctx, "slack: slash command answer failed", "err", sendErr("chat.postEphemeral", err))
 	}
 	return nil
+}
+
+// presenceTTL is how long a user's presence is trusted.
+const presenceTTL = time.Minute
+
+type cachedPresence struct {
+	active  bool
+	expires time.Time
+}
+
+// Present reports whether a user is active in Slack (users.getPresence,
+// users:read), cached for a minute per user; an error when Slack does not
+// tell. The engine skips agents who are away in teams that follow
+// presence.
+func (a *Adapter) Present(ctx context.Context, userID string) (bool, error) {
+	now := a.cfg.Now()
+	a.presenceMu.Lock()
+	c, ok := a.presence[userID]
+	a.presenceMu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.active, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	p, err := a.api.GetUserPresenceContext(ctx, userID)
+	if err != nil {
+		return false, sendErr("users.getPresence", err)
+	}
+	c = cachedPresence{active: p.Presence == "active", expires: now.Add(presenceTTL)}
+	a.presenceMu.Lock()
+	if len(a.presence) >= maxNames {
+		clear(a.presence)
+	}
+	a.presence[userID] = c
+	a.presenceMu.Unlock()
+	return c.active, nil
 }

@@ -229,3 +229,27 @@ func FuzzParseSlashCommand(f *testing.F) {
 		}
 	})
 }
+
+// TestPresence: users.getPresence through slack-go, cached for a minute
+// of the adapter's clock.
+func TestPresence(t *testing.T) {
+	d := newDutyDesk(t)
+	ctx := context.Background()
+	if ok, err := d.a.Present(ctx, agentBo); err != nil || !ok {
+		t.Fatalf("Bo present = %v, %v", ok, err)
+	}
+	d.fake.SetPresence(agentBo, true)
+	if ok, _ := d.a.Present(ctx, agentBo); !ok {
+		t.Error("the cached presence was not used")
+	}
+	d.clk.Add(presenceTTL)
+	if ok, err := d.a.Present(ctx, agentBo); err != nil || ok {
+		t.Errorf("Bo away after the cache expired = %v, %v", ok, err)
+	}
+	if d.fake.Calls("users.getPresence") != 2 {
+		t.Errorf("users.getPresence called %d times, want 2", d.fake.Calls("users.getPresence"))
+	}
+	if _, err := d.a.Present(ctx, "U_NOBODY"); err == nil || !strings.Contains(err.Error(), "user_not_found") {
+		t.Errorf("unknown user: %v", err)
+	}
+}

@@ -26,6 +26,8 @@ type Team struct {
 	MaxOpenCases int    `mapstructure:"max_open_cases"` // per agent, for automatic assignment; 0 = no limit
 	Hours        *Hours `mapstructure:"hours"`          // business hours; none = always open
 	AfterHours   string `mapstructure:"after_hours"`    // case (default) or bot_only
+	// FollowPresence: agents away in Slack get no new case even on duty.
+	FollowPresence bool `mapstructure:"follow_presence"`
 }
 
 // Hours are a team's business hours.
@@ -54,7 +56,7 @@ type RouteWhen struct {
 
 // Keys allowed inside the list entries (checked with their line).
 var (
-	teamKeys  = []string{"name", "channel", "notify", "assign", "max_open_cases", "hours", "after_hours"}
+	teamKeys  = []string{"name", "channel", "notify", "assign", "max_open_cases", "hours", "after_hours", "follow_presence"}
 	hoursKeys = []string{"time_zone", "weekly", "holidays"}
 	routeKeys = []string{"when", "team"}
 	whenKeys  = []string{"language", "platform", "intent", "reason", "slots", "attribute"}
@@ -314,7 +316,7 @@ func (c *Config) Routing() core.Routing {
 	r := core.Routing{Routes: c.coreRoutes()}
 	for _, t := range c.Handoff.Teams {
 		ct := core.Team{Name: t.Name, Channel: t.Channel, Notify: t.Notify, Assign: t.Assign,
-			MaxOpenCases: t.MaxOpenCases, BotOnlyAfterHours: t.AfterHours == "bot_only"}
+			MaxOpenCases: t.MaxOpenCases, BotOnlyAfterHours: t.AfterHours == "bot_only", FollowPresence: t.FollowPresence}
 		if ct.Notify == "" {
 			ct.Notify = c.Handoff.Notify
 		}
