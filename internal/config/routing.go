@@ -112,6 +112,9 @@ func routingLines(file string) (map[string]int, error) {
 	if handoff == nil {
 		return lines, nil
 	}
+	for i := 0; i+1 < len(handoff.Content); i += 2 {
+		lines["handoff."+handoff.Content[i].Value] = handoff.Content[i].Line
+	}
 	var errs []error
 	unknown := func(n *yaml.Node, path string, allowed []string) {
 		if n.Kind != yaml.MappingNode {
@@ -234,6 +237,9 @@ func (c *Config) routingProblems() []error {
 		default:
 			bad(p+".after_hours", "must be case or bot_only; got %q", t.AfterHours)
 		}
+	}
+	if len(c.Handoff.Teams) > 0 && !c.Slack.Enabled {
+		bad("handoff.teams", "teams work in Slack channels: set slack.enabled (and the Slack keys)")
 	}
 	if len(c.Handoff.Routes) > 0 && len(c.Handoff.Teams) == 0 {
 		bad("handoff.routes", "routes need handoff.teams (the first team is the default)")

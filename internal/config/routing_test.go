@@ -107,6 +107,8 @@ func TestRoutingProblems(t *testing.T) {
 		"channel name":         {strings.Replace(teamsYAML, "channel: C0BILLING", "channel: \"#billing\"", 1), `c.yaml:18: handoff.teams[1].channel: must be a Slack channel id like C0123ABCD, got "#billing"`},
 		"bot_only without hours": {strings.Replace(teamsYAML, `notify: "<!subteam^S1>"}`, `notify: "<!subteam^S1>", after_hours: bot_only}`, 1),
 			`c.yaml:18: handoff.teams[1].after_hours: bot_only needs hours`},
+		"teams without slack": {strings.Replace(teamsYAML, "  enabled: true\n", "  enabled: false\n", 1),
+			`c.yaml:8: handoff.teams: teams work in Slack channels: set slack.enabled`},
 		"catch-all first": {strings.Replace(teamsYAML, "  routes:\n", "  routes:\n    - {team: support}\n", 1),
 			`c.yaml:21: handoff.routes[1]: can never match: handoff.routes[0] (line 20) above it`},
 	} {
