@@ -172,13 +172,12 @@ func handoffOptions(cfg *config.Config) core.HandoffOptions {
 // engine builds the core.Engine over the runtime's store.
 func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 	handoff := handoffOptions(rt.cfg)
-	handoff.Present = rt.presence.present
 	return core.NewEngine(rt.store, rt.answer, core.EngineOptions{
 		Logger:    rt.log,
 		Now:       rt.now,
 		Metrics:   metrics,
 		Notify:    notify,
-		Handoff:   handoff,
+		Handoff:   rt.withPresence(handoff),
 		Failpoint: rt.fail.Hit,
 		DedupeTTL: map[string]time.Duration{
 			"web": rt.cfg.Store.DedupeTTL, "terminal": rt.cfg.Store.DedupeTTL,

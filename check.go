@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,13 +35,8 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 		return exitError{1}
 	}
 	if err := errors.Join(cfg.Validate(), validatePlatforms(cfg)); err != nil {
-		for _, e := range splitErrors(err) {
-			var pe *config.PosError
-			if errors.As(e, &pe) && pe.Line > 0 {
-				fmt.Fprintln(errOut, e) // file:line: key: problem
-				continue
-			}
-			fmt.Fprintf(errOut, "%s: %s\n", orDefaults(cfg.File), e)
+		for _, line := range splitJoined(err) {
+			fmt.Fprintln(errOut, withFile(cfg, line))
 		}
 		return exitError{1}
 	}
@@ -66,8 +60,8 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 		fmt.Fprintln(errOut, w.String())
 	}
 	if err := cfg.RouteIntentProblems(botKnows(bot)); err != nil {
-		for _, e := range splitErrors(err) {
-			fmt.Fprintln(errOut, e)
+		for _, line := range splitJoined(err) {
+			fmt.Fprintln(errOut, line) // file:line: key: problem
 		}
 		return exitError{1}
 	}
@@ -83,26 +77,14 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 	return nil
 }
 
-// botKnows tells whether the bot has an intent or FAQ id.
-func botKnows(bot *intents.Bot) func(string) bool {
-	known := map[string]bool{}
-	for _, in := range bot.Intents {
-		known[in.Name] = true
-	}
-	for _, f := range bot.FAQs {
-		known[f.ID] = true
-	}
-	return func(name string) bool { return known[strings.TrimPrefix(name, "faq:")] }
-}
-
-// splitErrors returns the errors of an errors.Join error, one per element.
-func splitErrors(err error) []error {
+// splitJoined returns the messages of an errors.Join error, one per element.
+func splitJoined(err error) []string {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
+		var out []string
 		for _, e := range j.Unwrap() {
-			out = append(out, splitErrors(e)...)
+			out = append(out, splitJoined(e)...)
 		}
 		return out
 	}
-	return []error{err}
+	return []string{err.Error()}
 }

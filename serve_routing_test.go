@@ -48,7 +48,7 @@ func TestServeRoutingFromOutside(t *testing.T) {
 		true, slackToken, signing, support, sl.APIURL()
 	cfg.Telegram.Enabled, cfg.Telegram.Token, cfg.Telegram.SecretToken, cfg.Telegram.APIURL = true, tgToken, "tg-secret", tg.URL
 	cfg.Handoff.IdleReturn, cfg.Handoff.UnassignedAlert = 0, 0
-	cfg.Server.AdminToken = "admin-secret"
+	cfg.Server.AdminToken = "admin-token-for-tests-0123456789abcdef"
 	cfg.Handoff.Teams = []config.Team{
 		{Name: "support", Channel: support, Assign: "round_robin", MaxOpenCases: 1, FollowPresence: true,
 			Hours: &config.Hours{TimeZone: "Europe/Berlin", Weekly: map[string]string{"mon-fri": "09:00-18:00"}, Holidays: []string{"2026-12-24"}}},
@@ -213,7 +213,7 @@ func TestServeRoutingFromOutside(t *testing.T) {
 
 	cfgTeams := func() string {
 		t.Helper()
-		code, body := h.do("GET", "/admin/teams", "admin-secret", "")
+		code, body := h.do("GET", "/admin/teams", "admin-token-for-tests-0123456789abcdef", "")
 		if code != 200 {
 			t.Fatalf("/admin/teams = %d %s", code, body)
 		}

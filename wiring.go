@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-gw/switchboard/adapters/discord"
@@ -23,32 +22,11 @@ import (
 // the Discord gateway, Slack Socket Mode) run until the context ends, and
 // closers run at shutdown.
 type platforms struct {
+	// present is Slack's presence of agents, for teams that follow it.
+	present func(ctx context.Context, userID string) (bool, error)
 	senders []core.Sender
 	runners map[string]func(context.Context) error
 	closers []func()
-	// present is Slack's presence of agents, for teams that follow it.
-	present func(ctx context.Context, userID string) (bool, error)
-}
-
-// presenceHolder lets the engine, built before the adapters, ask the
-// Slack adapter for agents' presence once it exists.
-type presenceHolder struct {
-	f atomic.Pointer[func(context.Context, string) (bool, error)]
-}
-
-func (p *presenceHolder) set(f func(context.Context, string) (bool, error)) {
-	if f != nil {
-		p.f.Store(&f)
-	}
-}
-
-// present is core.HandoffOptions.Present: everyone is present until the
-// Slack adapter is wired.
-func (p *presenceHolder) present(ctx context.Context, userID string) (bool, error) {
-	if f := p.f.Load(); f != nil {
-		return (*f)(ctx, userID)
-	}
-	return true, nil
 }
 
 // wirePlatforms builds every enabled adapter. Adding a platform means one
@@ -68,10 +46,10 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
 		}
+		p.present = a.Present
 		a.Register(mux)
 		p.senders = append(p.senders, a)
 		p.runners["slack socket mode"] = a.Run
-		p.present = a.Present
 	}
 	if cfg.Telegram.Enabled {
 		a, err := newTelegram(ctx, cfg, eng, log)
@@ -175,13 +153,4 @@ func validatePlatforms(cfg *config.Config) error {
 			EncodingAESKey: c.EncodingAESKey, APIURL: c.APIURL}.Validate())
 	}
 	return errors.Join(errs...)
-}
-
-// teamChannels are the Slack channels of handoff.teams.
-func teamChannels(cfg *config.Config) []string {
-	var out []string
-	for _, t := range cfg.Handoff.Teams {
-		out = append(out, t.Channel)
-	}
-	return out
 }

@@ -46,9 +46,25 @@ const (
 	NoticeTransferred = "transferred"
 )
 
-// noticeWith is the notice of kind with values: the bot owner's text sees
-// them as slots ({{.Slots.next_open}}), the built-in texts replace
-// {name}.
+// routingNotices are the built-in texts of the routing notices.
+var routingNotices = map[string]map[string]string{
+	NoticeAfterHours: {
+		"en": "Our team is away right now. We open again {next_open} and will answer you here then.",
+		"zh": "我们的客服团队目前不在线。我们将于{next_open}恢复服务，届时会在这里回复您。",
+	},
+	NoticeQueue: {
+		"en": "All our agents are busy. You are number {position} in the queue; the estimated wait is about {wait}.",
+		"zh": "目前所有客服都在忙。您在队列中排第 {position} 位，预计等待约 {wait}。",
+	},
+	NoticeTransferred: {
+		"en": "I've passed your conversation to our {team} team. They will answer here.",
+		"zh": "已将您的对话转给我们的 {team} 团队，他们会在这里回复您。",
+	},
+}
+
+// noticeWith is a routing notice with values: the bot owner's text
+// (Notices) sees them as slots ({{.Slots.next_open}}), the built-in texts
+// replace {name}.
 func (e *Engine) noticeWith(kind string, in Input, values map[string]string) ReplyText {
 	in.State = in.State.Clone()
 	if in.State.Slots == nil {
@@ -57,7 +73,23 @@ func (e *Engine) noticeWith(kind string, in Input, values map[string]string) Rep
 	for k, v := range values {
 		in.State.Slots[k] = v
 	}
-	rt := e.notice(kind, in)
+	var rt ReplyText
+	if n, ok := e.u.(Notices); ok {
+		rt, ok = n.Notice(kind, in)
+		if !ok {
+			rt = ReplyText{}
+		}
+	}
+	if strings.TrimSpace(rt.Text) == "" {
+		lang := in.State.Language
+		if lang == "" {
+			lang = in.Language
+		}
+		rt = ReplyText{Text: routingNotices[kind]["en"]}
+		if strings.HasPrefix(lang, "zh") {
+			rt = ReplyText{Text: routingNotices[kind]["zh"]}
+		}
+	}
 	for k, v := range values {
 		rt.Text = strings.ReplaceAll(rt.Text, "{"+k+"}", v)
 	}

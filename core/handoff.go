@@ -38,6 +38,12 @@ type HandoffOptions struct {
 	// NoticeUnavailable text and the conversation stays with the bot.
 	DeskPlatform string
 	DeskChat     string
+	// Routing are the teams and the rules that pick one for each case
+	// (core/routing.go). Empty: one team, "support", at DeskChat.
+	Routing Routing
+	// Present tells whether an agent is present on the desk (Slack
+	// presence), for teams with FollowPresence; nil: everyone is.
+	Present func(ctx context.Context, agentID string) (bool, error)
 	// AfterFallbacks hands off after this many fallbacks in a row (0: never).
 	AfterFallbacks int
 	// OnNegativeSentiment hands off on real anger: one message at or below
@@ -70,12 +76,6 @@ type HandoffOptions struct {
 	PublicURL string
 	// CaseTurns is how many transcript turns a case shows (default 10).
 	CaseTurns int
-	// Routing are the teams and the rules that pick one for each case
-	// (core/routing.go). Empty: one team, "support", at DeskChat.
-	Routing Routing
-	// Present tells whether an agent is present on the desk (Slack
-	// presence), for teams with FollowPresence; nil: everyone is.
-	Present func(ctx context.Context, agentID string) (bool, error)
 }
 
 func (h HandoffOptions) desk() bool { return h.DeskPlatform != "" && h.DeskChat != "" }
@@ -113,18 +113,6 @@ var defaultNotices = map[string]map[string]string{
 	NoticeReturned: {
 		"en": "You're chatting with the bot again. Type \"agent\" to reach a person.",
 		"zh": "您现在由机器人继续为您服务。输入“人工”可再次联系客服。",
-	},
-	NoticeAfterHours: {
-		"en": "Our team is away right now. We open again {next_open} and will answer you here then.",
-		"zh": "我们的客服团队目前不在线。我们将于{next_open}恢复服务，届时会在这里回复您。",
-	},
-	NoticeQueue: {
-		"en": "All our agents are busy. You are number {position} in the queue; the estimated wait is about {wait}.",
-		"zh": "目前所有客服都在忙。您在队列中排第 {position} 位，预计等待约 {wait}。",
-	},
-	NoticeTransferred: {
-		"en": "I've passed your conversation to our {team} team. They will answer here.",
-		"zh": "已将您的对话转给我们的 {team} 团队，他们会在这里回复您。",
 	},
 	NoticeMedia: {
 		"en": "Thanks, I got your file. I can only read text, though: please tell me in words what you need.",

@@ -150,16 +150,10 @@ const (
 	MsgUnavailable     = "unavailable"       // core.NoticeUnavailable
 	MsgClarify         = "clarify"           // two answers are equally likely: which one?
 	MsgMedia           = "media"             // core.NoticeMedia: a picture, sticker or file without text
-	// The routing notices; their texts see the engine's values as slots:
-	// {{.Slots.next_open}}, {{.Slots.position}} and {{.Slots.wait}},
-	// {{.Slots.team}}.
-	MsgAfterHours  = "after_hours" // core.NoticeAfterHours: the team is closed
-	MsgQueue       = "queue"       // core.NoticeQueue: every agent is busy
-	MsgTransferred = "transferred" // core.NoticeTransferred: an agent moved the case to another team
 )
 
 var messageKeys = []string{MsgCancelled, MsgFlowGone, MsgSlotUpdated, MsgActionError, MsgTooManyAttempts,
-	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify, MsgMedia, MsgAfterHours, MsgQueue, MsgTransferred}
+	MsgRetry, MsgCancelButton, MsgReturned, MsgUnavailable, MsgClarify, MsgMedia}
 
 // defaultMessages are used for keys the bot does not define.
 var defaultMessages = map[string]map[string]string{

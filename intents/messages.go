@@ -116,22 +116,21 @@ func (u *Understander) slotQuickReplies(s *Slot) map[string][]string {
 
 // Notice implements core.Notices: the bot owner's text for a moment the
 // engine decides itself: the top-level handoff message, and
-// responses.returned, responses.unavailable, responses.media and the
-// routing texts responses.after_hours, responses.queue and
-// responses.transferred (which see the engine's values as slots). It
+// responses.returned, responses.unavailable and responses.media. It
 // returns false to let
 // the engine use its built-in text.
 func (u *Understander) Notice(kind string, in core.Input) (core.ReplyText, bool) {
 	switch kind {
+	case core.NoticeAfterHours, core.NoticeQueue, core.NoticeTransferred:
+		return u.routingNotice(kind, in) // responses.after_hours, queue, transferred
 	case core.NoticeHandoff:
 		return u.HandoffReply(in)
-	case core.NoticeReturned, core.NoticeUnavailable, core.NoticeMedia,
-		core.NoticeAfterHours, core.NoticeQueue, core.NoticeTransferred:
+	case core.NoticeReturned, core.NoticeUnavailable, core.NoticeMedia:
 		l := u.bot.Messages[kind]
 		if len(l) == 0 {
 			return core.ReplyText{}, false
 		}
-		text, _, err := l.Render(u.rng(in), u.language(in), u.defaultLang, Data{UserName: in.State.UserName, Slots: in.State.Slots})
+		text, _, err := l.Render(u.rng(in), u.language(in), u.defaultLang, Data{UserName: in.State.UserName})
 		if err != nil {
 			return core.ReplyText{}, false
 		}

@@ -43,7 +43,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -73,6 +72,7 @@ type Engine interface {
 // client (Run) and the core.Sender of the "slack" platform. It is safe for
 // concurrent use.
 type Adapter struct {
+	avail *presenceCache // agents' Slack presence (Present)
 	cfg   Config
 	eng   Engine
 	store core.Store
@@ -80,9 +80,6 @@ type Adapter struct {
 	api   *slack.Client
 	self  identity
 	names *nameCache
-
-	presenceMu sync.Mutex
-	presence   map[string]cachedPresence
 }
 
 // New checks cfg, calls auth.test to learn the bot's own user and bot ids
@@ -119,7 +116,7 @@ func New(ctx context.Context, cfg Config, eng Engine, st core.Store, logger *slo
 	}
 	a := &Adapter{
 		cfg: cfg, eng: eng, store: st, log: log, api: api,
-		self: identity{userID: auth.UserID, botID: auth.BotID}, presence: map[string]cachedPresence{},
+		self: identity{userID: auth.UserID, botID: auth.BotID}, avail: &presenceCache{m: map[string]cachedPresence{}},
 	}
 	a.names = newNameCache(a.lookupName, cfg.Now)
 	log.InfoContext(ctx, "slack: connected", "team", auth.Team, "bot_user", auth.UserID, "mode", cfg.Mode,

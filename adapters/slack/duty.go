@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -206,6 +207,12 @@ func (a *Adapter) handleSocketCommand(ctx context.Context, payload []byte) error
 // presenceTTL is how long a user's presence is trusted.
 const presenceTTL = time.Minute
 
+// presenceCache keeps users' presence for presenceTTL.
+type presenceCache struct {
+	mu sync.Mutex
+	m  map[string]cachedPresence
+}
+
 type cachedPresence struct {
 	active  bool
 	expires time.Time
@@ -217,9 +224,9 @@ type cachedPresence struct {
 // presence.
 func (a *Adapter) Present(ctx context.Context, userID string) (bool, error) {
 	now := a.cfg.Now()
-	a.presenceMu.Lock()
-	c, ok := a.presence[userID]
-	a.presenceMu.Unlock()
+	a.avail.mu.Lock()
+	c, ok := a.avail.m[userID]
+	a.avail.mu.Unlock()
 	if ok && now.Before(c.expires) {
 		return c.active, nil
 	}
@@ -230,11 +237,11 @@ func (a *Adapter) Present(ctx context.Context, userID string) (bool, error) {
 		return false, sendErr("users.getPresence", err)
 	}
 	c = cachedPresence{active: p.Presence == "active", expires: now.Add(presenceTTL)}
-	a.presenceMu.Lock()
-	if len(a.presence) >= maxNames {
-		clear(a.presence)
+	a.avail.mu.Lock()
+	if len(a.avail.m) >= maxNames {
+		clear(a.avail.m)
 	}
-	a.presence[userID] = c
-	a.presenceMu.Unlock()
+	a.avail.m[userID] = c
+	a.avail.mu.Unlock()
 	return c.active, nil
 }

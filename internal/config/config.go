@@ -81,6 +81,11 @@ type Bot struct {
 
 // Handoff are the rules for handing a conversation to a human.
 type Handoff struct {
+	// Teams and Routes route cases (see routing.go); no teams: one team
+	// at slack.support_channel.
+	Teams  []Team  `mapstructure:"teams"`
+	Routes []Route `mapstructure:"routes"`
+
 	AfterFallbacks      int           `mapstructure:"after_fallbacks"`
 	OnNegativeSentiment bool          `mapstructure:"on_negative_sentiment"`
 	IdleReturn          time.Duration `mapstructure:"idle_return"`
@@ -89,10 +94,6 @@ type Handoff struct {
 	Notify              string        `mapstructure:"notify"`
 	NotePrefix          string        `mapstructure:"note_prefix"`
 	EditWindow          time.Duration `mapstructure:"edit_window"`
-	// Teams and Routes route cases (see routing.go); no teams: one team
-	// at slack.support_channel.
-	Teams  []Team  `mapstructure:"teams"`
-	Routes []Route `mapstructure:"routes"`
 }
 
 // Outbox tunes reply delivery.
@@ -179,6 +180,8 @@ var defaults = map[string]any{
 	"bot.language":                  "auto",
 	"bot.confidence_threshold":      0.0,
 	"bot.seed":                      1,
+	"handoff.teams":                 []any{},
+	"handoff.routes":                []any{},
 	"handoff.after_fallbacks":       2,
 	"handoff.on_negative_sentiment": true,
 	"handoff.idle_return":           "30m",
@@ -187,8 +190,6 @@ var defaults = map[string]any{
 	"handoff.notify":                "",
 	"handoff.note_prefix":           "",
 	"handoff.edit_window":           "15m",
-	"handoff.teams":                 []any{},
-	"handoff.routes":                []any{},
 	"outbox.workers":                16,
 	"outbox.max_attempts":           20,
 	"outbox.base_backoff":           "500ms",
