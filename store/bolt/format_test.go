@@ -23,7 +23,7 @@ func fullEntry() core.OutboxEntry {
 	return core.OutboxEntry{
 		Seq: 7,
 		Reply: core.Reply{
-			ID: "r1", Key: core.ConversationKey{Platform: "slack", Chat: "C1", User: "U1"},
+			ID: "r1", Channel: "C0BILLING", Key: core.ConversationKey{Platform: "slack", Chat: "C1", User: "U1"},
 			Kind: core.ReplyRelay, About: core.ConversationKey{Platform: "telegram", Chat: "42", User: "42"},
 			From: core.AuthorAgent, AgentName: "ana", Text: "hi", QuickReplies: []string{"a", "b"},
 			ReplyTo: "1.0001", InReplyTo: "m1", Created: fixedTime,
@@ -31,7 +31,6 @@ func fullEntry() core.OutboxEntry {
 			Case: &core.CaseCard{Customer: "Ana", Platform: "web", Language: "zh", Reason: "asked", Intents: []string{"a"},
 				Slots: map[string]string{"order": "AB1"}, Sentiment: "neutral", Since: fixedTime, Turns: []core.Turn{{ID: "t", From: core.AuthorUser, Text: "x", At: fixedTime}},
 				TranscriptURL: "https://x/t", Status: core.CaseAssigned, Agent: "Bo", At: fixedTime, Why: "w"},
-			Channel: "C0BILLING",
 		},
 		Attempts: 2, NextAttempt: fixedTime.Add(time.Minute), LastError: "HTTP 429", Created: fixedTime,
 	}
