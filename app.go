@@ -121,6 +121,9 @@ type runtime struct {
 	// the engine stamps messages and decides handoff timers with it, the
 	// outbox schedules retries with it.
 	now func() time.Time
+	// presence asks the Slack adapter, once wired, whether an agent is
+	// away (teams with follow_presence).
+	presence presenceHolder
 }
 
 // openRuntime loads the bot, trains the classifier and opens the store.
@@ -212,6 +215,14 @@ func handoffOptions(cfg *config.Config) core.HandoffOptions {
 	if cfg.Slack.Enabled && cfg.Slack.SupportChannel != "" {
 		handoff.DeskPlatform, handoff.DeskChat = "slack", cfg.Slack.SupportChannel
 	}
+	if cfg.Slack.Enabled && len(cfg.Handoff.Teams) > 0 {
+		handoff.Routing = cfg.Routing()
+		if handoff.DeskChat == "" {
+			// Cases go to the teams' channels; the desk key of the outbox
+			// is the default team's.
+			handoff.DeskPlatform, handoff.DeskChat = "slack", cfg.Handoff.Teams[0].Channel
+		}
+	}
 	return handoff
 }
 
@@ -234,7 +245,7 @@ func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 		Now:       rt.now,
 		Metrics:   metrics,
 		Notify:    notify,
-		Handoff:   handoff,
+		Handoff:   rt.withPresence(handoff),
 		Failpoint: rt.fail.Hit,
 		DedupeTTL: map[string]time.Duration{
 			"web": rt.cfg.Store.DedupeTTL, "terminal": rt.cfg.Store.DedupeTTL,
@@ -310,6 +321,13 @@ func sweepLoop(ctx context.Context, e *core.Engine, every time.Duration, log *sl
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if n, err := e.SweepQueues(ctx); err != nil {
+			if ctx.Err() == nil && !errors.Is(err, core.ErrClosed) {
+				log.Warn("queue sweep failed", "err", err)
+			}
+		} else if n > 0 {
+			log.Info("queue sweep", "changed", n)
 		}
 		if n, err := e.Sweep(ctx); err != nil {
 			if ctx.Err() == nil && !errors.Is(err, core.ErrClosed) {

@@ -44,7 +44,7 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 	}
 	if err := errors.Join(cfg.Validate(), validatePlatforms(cfg)); err != nil {
 		for _, line := range splitJoined(err) {
-			fmt.Fprintf(errOut, "%s: %s\n", orDefaults(cfg.File), line)
+			fmt.Fprintln(errOut, withFile(cfg, line))
 		}
 		return exitError{1}
 	}
@@ -66,6 +66,12 @@ func check(cmd *cobra.Command, out, errOut io.Writer) error {
 	}
 	for _, w := range bot.Warnings() {
 		fmt.Fprintln(errOut, w.String())
+	}
+	if err := cfg.RouteIntentProblems(botKnows(bot)); err != nil {
+		for _, line := range splitJoined(err) {
+			fmt.Fprintln(errOut, line) // file:line: key: problem
+		}
+		return exitError{1}
 	}
 	u, err := intents.New(cmd.Context(), bot, intents.Options{
 		Seed: cfg.Bot.Seed, ConfidenceThreshold: cfg.Bot.ConfidenceThreshold, DefaultLanguage: cfg.Bot.Language,

@@ -93,6 +93,9 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	var disp *core.Dispatcher
 	notify := func() { disp.Notify() }
 	engine := rt.engine(metrics, notify)
+	if cfg.Slack.Enabled && (len(cfg.Handoff.Teams) > 0 || cfg.Slack.SupportChannel != "") {
+		reg.MustRegister(core.NewTeamCollector(engine)) // per-team cases, waits, first replies
+	}
 
 	mux := http.NewServeMux()
 	plats, err := wirePlatforms(ctx, cfg, engine, rt.store, commandsOf(rt), log, mux, rt.now)
@@ -100,6 +103,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return err
 	}
 	senders = plats.senders
+	rt.presence.set(plats.present)
 	disp = rt.dispatcher(metrics, engine, senders...)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -137,6 +141,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	}
 	admin := newAdminGuard(cfg.Server.AdminToken, ips.Addr, log, nil)
 	mux.Handle("/admin/", admin.wrap(adminHandler(rt.store)))
+	mux.Handle("GET /admin/teams", admin.wrap(teamsHandler(engine)))
 	mux.Handle("GET /admin/backup", admin.wrap(backupHandler(rt.store, cfg.Server.AdminBackup, ips.Addr, log)))
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)

@@ -23,6 +23,8 @@ import (
 // the Discord gateway, Slack Socket Mode) run until the context ends, and
 // closers run at shutdown.
 type platforms struct {
+	// present is Slack's presence of agents, for teams that follow it.
+	present func(ctx context.Context, userID string) (bool, error)
 	senders []core.Sender
 	runners map[string]func(context.Context) error
 	closers []func()
@@ -50,10 +52,11 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 	if cfg.Slack.Enabled {
 		c := cfg.Slack
 		a, err := slack.New(ctx, slack.Config{BotToken: c.BotToken, SigningSecret: c.SigningSecret,
-			SupportChannel: c.SupportChannel, APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken, Now: now}, eng, st, log)
+			SupportChannel: c.SupportChannel, DeskChannels: teamChannels(cfg), APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken, Now: now}, eng, st, log)
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
 		}
+		p.present = a.Present
 		a.Register(mux)
 		p.senders = append(p.senders, a)
 		p.runners["slack socket mode"] = a.Run

@@ -41,6 +41,15 @@ type CaseCard struct {
 	At time.Time `json:"at,omitzero"`
 	// Why says how a case ended ("no activity for 30m0s").
 	Why string `json:"why,omitempty"`
+
+	// Team is the team the case was routed to; AfterHours is set when it
+	// opened outside the team's business hours.
+	Team       string `json:"team,omitempty"`
+	AfterHours bool   `json:"after_hours,omitempty"`
+	// TransferredFrom names the team a transferred case came from, with
+	// the transferring agent's Note.
+	TransferredFrom string `json:"transferred_from,omitempty"`
+	Note            string `json:"note,omitempty"`
 }
 
 // CaseStatus is where a case stands.
@@ -52,6 +61,9 @@ const (
 	CaseAssigned CaseStatus = "assigned" // Agent owns it
 	CaseReturned CaseStatus = "returned" // back with the bot (given back or idle)
 	CaseClosed   CaseStatus = "closed"   // an agent closed it
+	// CaseTransferred: an agent moved the case to another team (Why
+	// names it); a new case message continues it there.
+	CaseTransferred CaseStatus = "transferred"
 )
 
 // StatusLine is the case's status in words, e.g. "Assigned to Ana at 10:05
@@ -73,6 +85,15 @@ func (c CaseCard) StatusLine() string {
 			s += " (" + c.Why + ")"
 		}
 		return s
+	case CaseTransferred:
+		s := "Transferred" + at
+		if c.Why != "" {
+			s += " " + c.Why
+		}
+		if c.Agent != "" {
+			s += " by " + c.Agent
+		}
+		return s
 	case CaseClosed:
 		s := "Closed" + at
 		if c.Agent != "" {
@@ -92,6 +113,19 @@ func (c CaseCard) Text() string {
 		fmt.Fprintf(&b, " (language: %s)", c.Language)
 	}
 	fmt.Fprintf(&b, "\nReason: %s\n", c.Reason)
+	if c.Team != "" {
+		fmt.Fprintf(&b, "Team: %s\n", c.Team)
+	}
+	if c.AfterHours {
+		b.WriteString("After hours: the customer was told when the team opens.\n")
+	}
+	if c.TransferredFrom != "" {
+		fmt.Fprintf(&b, "Transferred from %s", c.TransferredFrom)
+		if c.Note != "" {
+			fmt.Fprintf(&b, ": %s", c.Note)
+		}
+		b.WriteString("\n")
+	}
 	if len(c.Intents) > 0 {
 		fmt.Fprintf(&b, "Asked about: %s\n", strings.Join(c.Intents, ", "))
 	}
@@ -124,7 +158,7 @@ func (c CaseCard) Text() string {
 }
 
 // AgentHelp tells agents what they can type in a case thread.
-const AgentHelp = "Reply in this thread to answer the customer. !take takes the case, !bot gives it back to the bot, !close closes it, !note (or the note prefix) adds a note the customer does not see."
+const AgentHelp = "Reply in this thread to answer the customer. !take takes the case, !bot gives it back to the bot, !close closes it, !note (or the note prefix) adds a note the customer does not see, !transfer <team> [note] moves it to another team."
 
 // TurnAuthor is how a turn's author is shown to agents.
 func TurnAuthor(t Turn) string {

@@ -65,6 +65,9 @@ type Engine struct {
 	opts  EngineOptions
 	log   *slog.Logger
 	locks keyedMutex
+	// teamLocks serialise automatic assignment per team, from choosing
+	// the agent to committing the case.
+	teamLocks keyedMutex
 	// caseFailures remembers the (channel, cause) pairs of unpostable
 	// cases already logged at ERROR, so each is logged once.
 	caseFailures sync.Map
@@ -161,6 +164,7 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 		Turns:     []Turn{{ID: m.ID, From: AuthorUser, Text: text, At: m.Received}},
 		Counters:  map[string]int64{"messages": 1, "messages/" + m.Key.Platform: 1},
 	}
+	defer c.finish()
 	for _, k := range keys {
 		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(e.dedupeTTL(m.Key.Platform))})
 	}
@@ -315,13 +319,26 @@ func (e *Engine) openCase(ctx context.Context, c *Commit, d *Decision, m Message
 		Sentiment: SentimentTrend(d.State.Sentiments), Since: now, Turns: turns,
 		TranscriptURL: transcriptURL(h.PublicURL, m.Key), Status: CaseWaiting, At: now,
 	}
-	d.State.Handoff = &Handoff{Reason: reason, Since: now, Channel: h.DeskChat, LastActivityAt: now}
+	route := e.routeCase(d, m, in, card, reason, asked, name, now)
+	if route.botOnly {
+		// Out of hours and the owner wants no cases then: the customer
+		// got the after-hours text and stays with the bot.
+		d.Handoff = false
+		d.State.Fallbacks = 0
+		c.Counters["handoffs_after_hours"]++
+		return nil
+	}
+	d.State.Handoff = &Handoff{Reason: reason, Since: now, Channel: route.team.Channel, LastActivityAt: now,
+		Team: route.team.Name, AfterHours: route.afterHours}
 	d.State.Fallbacks = 0
 	cs := Reply{ID: m.ID + ".case", Key: h.deskKey(m.Key), Kind: ReplyCase, About: m.Key, From: AuthorBot,
-		Text: card.Text(), Case: card, Created: now}
+		Text: card.Text(), Case: card, Created: now, Channel: route.team.Channel}
 	c.Outbox = append(c.Outbox, OutboxEntry{Reply: cs, NextAttempt: now, Created: now})
 	c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: m.Key.String(), Value: []byte(now.Format(time.RFC3339Nano))})
-	return nil
+	if route.afterHours {
+		c.Counters["handoffs_after_hours"]++
+	}
+	return e.assignNew(ctx, c, d, in, route.team, m.ID, now)
 }
 
 func (h HandoffOptions) caseTurns() int {

@@ -38,6 +38,12 @@ type HandoffOptions struct {
 	// NoticeUnavailable text and the conversation stays with the bot.
 	DeskPlatform string
 	DeskChat     string
+	// Routing are the teams and the rules that pick one for each case
+	// (core/routing.go). Empty: one team, "support", at DeskChat.
+	Routing Routing
+	// Present tells whether an agent is present on the desk (Slack
+	// presence), for teams with FollowPresence; nil: everyone is.
+	Present func(ctx context.Context, agentID string) (bool, error)
 	// AfterFallbacks hands off after this many fallbacks in a row (0: never).
 	AfterFallbacks int
 	// OnNegativeSentiment hands off on real anger: one message at or below
@@ -268,6 +274,9 @@ type AgentMessage struct {
 	// message was written, for HandoffOptions.EditWindow.
 	EditOf string
 	SentAt time.Time
+	// Channel is the desk channel the agent wrote in: a case the agent
+	// re-opens belongs to that channel's team (empty: the default team).
+	Channel string
 }
 
 // AgentAction is what HandleAgent did.
@@ -392,6 +401,7 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 	now := e.opts.Now()
 	next := state.Clone()
 	c := Commit{Key: a.About, State: next, SaveState: true, Counters: map[string]int64{}}
+	defer c.finish()
 	for _, k := range keys {
 		c.Dedupe = append(c.Dedupe, DedupeKey{Key: k, Expires: now.Add(e.dedupeTTL(h.DeskPlatform))})
 	}
@@ -406,7 +416,8 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 		}
 	}
 	open := func(reason string) {
-		next.Handoff = &Handoff{Reason: reason, Since: now, Channel: h.DeskChat}
+		team := h.teamOfChannel(a.Channel)
+		next.Handoff = &Handoff{Reason: reason, Since: now, Channel: team.Channel, Team: team.Name}
 		c.KV = append(c.KV, KVWrite{Namespace: HandoffNamespace, Key: a.About.String(), Value: []byte(now.Format(time.RFC3339Nano))})
 		c.Counters["handoffs"]++
 	}
@@ -436,6 +447,11 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 		res.Action = AgentTook
 		assign()
 		touch(next.Handoff, now)
+	case cmd == "transfer":
+		res.Action, err = e.agentTransfer(ctx, &c, &next, in, a, now)
+		if err != nil {
+			return AgentResult{}, err
+		}
 	case h.isNote(cmd, a.Text):
 		res.Action = AgentNoted
 		touch(next.Handoff, now)
@@ -453,6 +469,7 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 		if next.Handoff.Agent == "" {
 			assign()
 		}
+		e.noteFirstReply(&c, next.Handoff, now)
 		next.Handoff.LastAgentAt = now
 		touch(next.Handoff, now)
 		r := Reply{ID: "agent." + a.ID, Key: a.About, From: AuthorAgent, AgentName: a.Agent,
@@ -520,6 +537,7 @@ func (e *Engine) caseStatus(c *Commit, id string, card CaseCard) {
 // deleted.
 func (e *Engine) returnToBot(c *Commit, next *State, in Input, id string, now time.Time, why string, status CaseCard) {
 	about := c.Key
+	e.noteCaseEnd(c, next.Handoff, now)
 	next.Handoff = nil
 	next.Fallbacks = 0
 	rt := e.notice(NoticeReturned, in)
@@ -596,7 +614,7 @@ func (e *Engine) sweepOne(ctx context.Context, key ConversationKey) (bool, error
 		if ho := next.Handoff; ho != nil && h.UnassignedAlert > 0 && h.desk() && ho.Agent == "" && !ho.Reminded && now.Sub(ho.Since) >= h.UnassignedAlert {
 			ho.Reminded = true
 			note := Reply{ID: id + ".reminder", Key: h.deskKey(key), Kind: ReplyNote, About: key, From: AuthorBot,
-				Broadcast: true, Mention: h.Notify, Created: now,
+				Broadcast: true, Mention: h.teamOf(ho).Notify, Created: now,
 				Text: fmt.Sprintf("Reminder: a customer has waited %s for an agent (%s).", now.Sub(ho.Since).Round(time.Second), ho.Reason)}
 			c.Outbox = append(c.Outbox, OutboxEntry{Reply: note, NextAttempt: now, Created: now})
 			changed = true
@@ -687,10 +705,14 @@ func (e *Engine) NoteUndelivered(ctx context.Context, r Reply, reason string) er
 // to the bot and tells the customer that nobody can take over.
 func (e *Engine) caseUnpostable(ctx context.Context, r Reply, reason string) error {
 	about := r.About
+	channel := r.Key.Chat
+	if r.Channel != "" {
+		channel = r.Channel // a team's channel
+	}
 	e.opts.Metrics.caseFailure(r.Key.Platform)
-	if _, logged := e.caseFailures.LoadOrStore(r.Key.Chat+"\x00"+reason, true); !logged {
+	if _, logged := e.caseFailures.LoadOrStore(channel+"\x00"+reason, true); !logged {
 		e.log.ErrorContext(ctx, "handoff: a case could not be posted to the support desk; customers are told nobody is available until this is fixed",
-			"desk", r.Key.Platform, "channel", r.Key.Chat, "error", reason)
+			"desk", r.Key.Platform, "channel", channel, "error", reason)
 	}
 	unlock, err := e.locks.lock(ctx, about.String())
 	if err != nil {

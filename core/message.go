@@ -134,6 +134,10 @@ type Reply struct {
 	// Case is the case card of a ReplyCase, and the new status of a
 	// ReplyStatus.
 	Case *CaseCard
+	// Channel is the desk channel a ReplyCase is posted in, when the case
+	// was routed to a team (empty: Key.Chat). Key stays the desk's, so that
+	// all of a case's messages keep their order in the outbox.
+	Channel string
 }
 
 // Turn is one entry of a conversation's transcript.

@@ -48,6 +48,14 @@ type Handoff struct {
 	// IdleWarned is set once the case thread was warned that the
 	// conversation is about to return to the bot; activity clears it.
 	IdleWarned bool `json:"idle_warned,omitempty"`
+	// Team is the team the case was routed to (empty: the default team).
+	Team string `json:"team,omitempty"`
+	// AfterHours is set when the case opened outside the team's hours.
+	AfterHours bool `json:"after_hours,omitempty"`
+	// QueuePos is the place in the team's queue the customer was last
+	// told (0: never told), QueueToldAt when.
+	QueuePos    int       `json:"queue_pos,omitempty"`
+	QueueToldAt time.Time `json:"queue_told_at,omitzero"`
 }
 
 // MaxSentiments is how many message scores State.Sentiments keeps.

@@ -91,6 +91,10 @@ type Commit struct {
 	// KV writes are applied like Put (or deleted, with Delete set) in the
 	// same transaction.
 	KV []KVWrite
+
+	// done are run by the engine once the commit succeeded or failed
+	// (releasing a team's assignment lock); stores ignore them.
+	done []func()
 }
 
 // KV is one record of a namespace.

@@ -2,6 +2,7 @@ package intents
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -118,6 +119,13 @@ func cycleKey(names []string) string {
 	return strings.Join(s, "\x00")
 }
 
+// engineSlots are the values the engine gives the routing texts as slots.
+var engineSlots = map[string][]string{
+	MsgAfterHours:  {"next_open"},
+	MsgQueue:       {"position", "wait"},
+	MsgTransferred: {"team"},
+}
+
 // checkSlotRefs reports templates that read a slot that cannot be set when
 // they are said: flow templates may use the slots of their flow and of the
 // flows chained before it; other templates any slot of any flow.
@@ -156,7 +164,15 @@ func (l *loader) checkSlotRefs() {
 	check("fallback", all, noFlow, b.Fallback)
 	check("handoff", all, noFlow, b.Handoff)
 	for _, key := range sortedKeys(b.Messages) {
-		check("responses."+key, all, noFlow, b.Messages[key])
+		allowed, where := all, noFlow
+		if extra := engineSlots[key]; len(extra) > 0 {
+			allowed = maps.Clone(all)
+			for _, s := range extra {
+				allowed[s] = true
+			}
+			where = "the engine gives " + strings.Join(extra, ", ") + "; " + noFlow
+		}
+		check("responses."+key, allowed, where, b.Messages[key])
 	}
 	for i := range b.Flows {
 		f := &b.Flows[i]

@@ -389,7 +389,7 @@ func (p *fileParser) action(n *yaml.Node, ctx string) *Action {
 // responses reads the texts for the bot's own moments, per key and
 // language; a language of a key may be given once across files.
 func (p *fileParser) responses(n *yaml.Node) {
-	for _, kv := range p.mapping(n, "responses", messageKeys) {
+	for _, kv := range p.mapping(n, "responses", responseKeys()) {
 		msgs, lines := p.templatesAt(kv.val, "responses."+kv.key)
 		if p.l.bot.Messages[kv.key] == nil {
 			p.l.bot.Messages[kv.key] = Localized{}

@@ -132,6 +132,8 @@ func (u *Understander) slotQuickReplies(s *Slot) map[string][]string {
 // the engine use its built-in text.
 func (u *Understander) Notice(kind string, in core.Input) (core.ReplyText, bool) {
 	switch kind {
+	case core.NoticeAfterHours, core.NoticeQueue, core.NoticeTransferred:
+		return u.routingNotice(kind, in) // responses.after_hours, queue, transferred
 	case core.NoticeHandoff:
 		return u.HandoffReply(in)
 	case core.NoticeReturned, core.NoticeUnavailable, core.NoticeNoText:

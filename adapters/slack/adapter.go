@@ -72,6 +72,7 @@ type Engine interface {
 // client (Run) and the core.Sender of the "slack" platform. It is safe for
 // concurrent use.
 type Adapter struct {
+	avail *presenceCache // agents' Slack presence (Present)
 	cfg   Config
 	eng   Engine
 	store core.Store
@@ -116,7 +117,7 @@ func New(ctx context.Context, cfg Config, eng Engine, st core.Store, logger *slo
 	}
 	a := &Adapter{
 		cfg: cfg, eng: eng, store: st, log: log, api: api,
-		self: identity{userID: auth.UserID, botID: auth.BotID},
+		self: identity{userID: auth.UserID, botID: auth.BotID}, avail: &presenceCache{m: map[string]cachedPresence{}},
 	}
 	a.names = newNameCache(a.lookupName, cfg.Now)
 	log.InfoContext(ctx, "slack: connected", "team", auth.Team, "bot_user", auth.UserID, "mode", cfg.Mode,
@@ -134,12 +135,14 @@ var (
 // Platform returns "slack".
 func (a *Adapter) Platform() string { return Platform }
 
-// Register adds the Events API route POST /webhooks/slack and the
-// interactivity route POST /webhooks/slack/interactive to mux. In socket
+// Register adds the Events API route POST /webhooks/slack, the
+// interactivity route POST /webhooks/slack/interactive and the slash
+// command route POST /webhooks/slack/commands (/switchboard on|off) to mux. In socket
 // mode they still work (Slack then sends nothing to them).
 func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /webhooks/slack", a.serveEvents)
 	mux.HandleFunc("POST /webhooks/slack/interactive", a.serveInteractive)
+	mux.HandleFunc("POST /webhooks/slack/commands", a.serveCommands)
 }
 
 // serveEvents answers an Events API request: 401 for a bad or stale
@@ -231,7 +234,10 @@ func (a *Adapter) handleRequest(ctx context.Context, req request) error {
 		a.log.DebugContext(ctx, "slack: event ignored", "type", req.eventType)
 		return nil
 	}
-	rt, why := classify(req.msg, a.self, a.cfg.SupportChannel)
+	if done, err := a.handleDutyMessage(ctx, req.msg); done || err != nil {
+		return err
+	}
+	rt, why := classify(req.msg, a.self, a.deskFor(req.msg.channel))
 	switch rt {
 	case routeCustomer:
 		return a.handleCustomer(ctx, customerMessage(req.eventID, req.msg, a.self), req.msg)
@@ -292,7 +298,7 @@ func (a *Adapter) handleAgentReply(ctx context.Context, eventID string, sm slack
 	name := a.names.get(ctx, sm.user)
 	res, err := a.eng.HandleAgent(ctx, core.AgentMessage{
 		About: about, ID: messageID(sm.channel, sm.ts), DedupeKeys: dedupeKeys(eventID, sm),
-		Agent: name, AgentID: sm.user, Text: text, Received: a.cfg.Now(),
+		Agent: name, AgentID: sm.user, Text: text, Received: a.cfg.Now(), Channel: sm.channel,
 	})
 	if err != nil {
 		return fmt.Errorf("slack: handle agent reply %s: %w", messageID(sm.channel, sm.ts), err)
@@ -321,7 +327,7 @@ func (a *Adapter) handleAgentEdit(ctx context.Context, eventID string, sm slackM
 	}
 	res, err := a.eng.HandleAgent(ctx, core.AgentMessage{
 		About: about, ID: orig + "/edit/" + sm.editTS, DedupeKeys: keys, EditOf: orig, SentAt: tsTime(sm.ts),
-		Agent: name, AgentID: sm.user, Text: text, Received: a.cfg.Now(),
+		Agent: name, AgentID: sm.user, Text: text, Received: a.cfg.Now(), Channel: sm.channel,
 	})
 	if err != nil {
 		return fmt.Errorf("slack: handle agent edit %s: %w", orig, err)
@@ -376,7 +382,7 @@ func (a *Adapter) handleClick(ctx context.Context, c click) error {
 	dedupe := []string{"slack:action:" + c.id()}
 	if c.actionID != actionTake && c.actionID != actionGiveBack && c.actionID != actionClose {
 		// A customer's quick reply: the button's text, as if typed.
-		if c.channel == a.cfg.SupportChannel || c.value == "" {
+		if a.isDesk(c.channel) || c.value == "" {
 			return nil
 		}
 		sm := slackMessage{channel: c.channel, user: c.userID, ts: c.messageTS}
@@ -390,7 +396,7 @@ func (a *Adapter) handleClick(ctx context.Context, c click) error {
 		}
 		return a.handleCustomer(ctx, m, sm)
 	}
-	if a.cfg.SupportChannel == "" || c.channel != a.cfg.SupportChannel {
+	if !a.isDesk(c.channel) {
 		a.log.WarnContext(ctx, "slack: case button pressed outside the support channel", "channel", c.channel)
 		return nil
 	}
@@ -412,7 +418,7 @@ func (a *Adapter) handleClick(ctx context.Context, c click) error {
 	}
 	res, err := a.eng.HandleAgent(ctx, core.AgentMessage{
 		About: about, ID: "action:" + c.id(), DedupeKeys: dedupe,
-		Agent: name, AgentID: c.userID, Text: text, Received: a.cfg.Now(),
+		Agent: name, AgentID: c.userID, Text: text, Received: a.cfg.Now(), Channel: c.channel,
 	})
 	if err != nil {
 		return fmt.Errorf("slack: handle %s button: %w", text, err)
@@ -435,6 +441,14 @@ func (a *Adapter) afterAgent(ctx context.Context, _ core.ConversationKey, channe
 		hint = notOwnedHint
 	case core.AgentNotAssignee:
 		hint = fmt.Sprintf("%s is handling this case: your message was not sent to the customer. Type !take to take over, or start with !note for a note.", res.Assignee)
+	case core.AgentTransferUnknown:
+		var names []string
+		if d, ok := a.eng.(Duty); ok {
+			for _, t := range d.Teams() {
+				names = append(names, t.Name)
+			}
+		}
+		hint = "Nothing was transferred: type !transfer <team> [note] with another team's name (" + strings.Join(names, ", ") + ")."
 	case core.AgentEditIgnored:
 		hint = "Your edit was not sent to the customer: the message never reached them, or the time for corrections has passed. Reply with the correction instead."
 	default:

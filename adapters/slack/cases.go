@@ -141,6 +141,18 @@ func caseBlocks(card core.CaseCard, about core.ConversationKey) []slack.Block {
 	if !card.Since.IsZero() {
 		fmt.Fprintf(&head, "\n*Waiting since:* %s", slackDate(card.Since))
 	}
+	if card.Team != "" {
+		fmt.Fprintf(&head, "\n*Team:* %s", escape(card.Team))
+	}
+	if card.AfterHours {
+		head.WriteString("\n:crescent_moon: *After hours:* the customer was told when the team opens.")
+	}
+	if card.TransferredFrom != "" {
+		fmt.Fprintf(&head, "\n:arrow_right: *Transferred from* %s", escape(card.TransferredFrom))
+		if card.Note != "" {
+			fmt.Fprintf(&head, ": %s", escape(card.Note))
+		}
+	}
 	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, head.String(), false, false), nil, nil)}
 	var fields []*slack.TextBlockObject
 	if len(card.Intents) > 0 {
@@ -180,7 +192,7 @@ func caseBlocks(card core.CaseCard, about core.ConversationKey) []slack.Block {
 		slack.NewTextBlockObject(slack.MarkdownType, statusMrkdwn(card), false, false)))
 	value := about.String()
 	var buttons []slack.BlockElement
-	if card.Status != core.CaseAssigned {
+	if card.Status != core.CaseAssigned && card.Status != core.CaseTransferred {
 		buttons = append(buttons, slack.NewButtonBlockElement(actionTake, value,
 			slack.NewTextBlockObject(slack.PlainTextType, "Take", false, false)).WithStyle(slack.StylePrimary))
 	}
@@ -212,6 +224,8 @@ func statusMrkdwn(card core.CaseCard) string {
 		return s
 	case core.CaseClosed:
 		return ":white_check_mark: Closed" + at + " by " + escape(card.Agent)
+	case core.CaseTransferred:
+		return ":arrow_right: Transferred " + escape(card.Why) + at + " by " + escape(card.Agent) + ": it continues in a new case there."
 	}
 	return ":hourglass_flowing_sand: Waiting for an agent: reply in the thread or press Take."
 }

@@ -31,6 +31,10 @@ type Config struct {
 	// channel where cases are posted and agents answer in threads. Empty:
 	// no support desk; the adapter then serves customers only.
 	SupportChannel string
+	// DeskChannels are the channels of the support teams cases are routed
+	// to (handoff.teams), besides SupportChannel: agents answer in their
+	// case threads, press the case buttons and type !on / !off there.
+	DeskChannels []string
 	// APIURL is the Web API base URL; empty means https://slack.com/api/.
 	// Tests and `switchboard bench` point it at a fake. A missing trailing
 	// slash is added.
@@ -74,6 +78,11 @@ func (c Config) Validate() error {
 	}
 	if ch := c.SupportChannel; ch != "" && !validChannelID(ch) {
 		errs = append(errs, fmt.Errorf("slack: support_channel must be a channel ID like C0123ABCD (open the channel's details in Slack to copy it), got %q", ch))
+	}
+	for _, ch := range c.DeskChannels {
+		if !validChannelID(ch) {
+			errs = append(errs, fmt.Errorf("slack: team channel must be a channel ID like C0123ABCD, got %q", ch))
+		}
 	}
 	if c.APIURL != "" {
 		u, err := url.Parse(c.APIURL)

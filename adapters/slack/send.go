@@ -89,8 +89,18 @@ func (a *Adapter) sendAnswer(ctx context.Context, r core.Reply) error {
 
 func (a *Adapter) sendCase(ctx context.Context, r core.Reply) error {
 	ch := r.Key.Chat
+	if r.Channel != "" {
+		ch = r.Channel // routed to a team's channel
+	}
 	card := caseCard(r)
-	ts, err := a.post(ctx, ch, "", caseFallback(card), caseBlocks(card, r.About))
+	blocks := caseBlocks(card, r.About)
+	if card.TransferredFrom != "" {
+		if link := a.previousCaseLink(ctx, r.About); link != "" {
+			blocks = append([]slack.Block{slack.NewContextBlock("switchboard_previous",
+				slack.NewTextBlockObject(slack.MarkdownType, "<"+link+"|Previous case thread>", false, false))}, blocks...)
+		}
+	}
+	ts, err := a.post(ctx, ch, "", caseFallback(card), blocks)
 	if err != nil {
 		return err
 	}
@@ -101,6 +111,22 @@ func (a *Adapter) sendCase(ctx context.Context, r core.Reply) error {
 	}
 	a.log.InfoContext(ctx, "slack: case posted", "conversation", r.About.String(), "case", messageID(ch, ts))
 	return nil
+}
+
+// previousCaseLink is the permalink of the conversation's latest case
+// message (before a transferred case replaces it), or "" (logged) when
+// there is none or Slack does not give it.
+func (a *Adapter) previousCaseLink(ctx context.Context, about core.ConversationKey) string {
+	ch, ts, ok, err := a.caseMessage(ctx, about)
+	if err != nil || !ok {
+		return ""
+	}
+	link, err := a.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: ch, Ts: ts})
+	if err != nil {
+		a.log.WarnContext(ctx, "slack: no link to the previous case thread", "err", sendErr("chat.getPermalink", err))
+		return ""
+	}
+	return link
 }
 
 func (a *Adapter) sendToThread(ctx context.Context, r core.Reply) error {

@@ -40,8 +40,8 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 }
 
-// handleSocketEvent handles one Socket Mode event: events_api and
-// interactive envelopes go through the webhook code and are acknowledged
+// handleSocketEvent handles one Socket Mode event: events_api,
+// interactive and slash_commands envelopes go through the webhook code and are acknowledged
 // with ack when it succeeded (or when the payload can never succeed);
 // connection events are logged.
 func (a *Adapter) handleSocketEvent(ctx context.Context, evt socketmode.Event, ack func(socketmode.Request) error) {
@@ -58,7 +58,7 @@ func (a *Adapter) handleSocketEvent(ctx context.Context, evt socketmode.Event, a
 	case socketmode.EventTypeInvalidAuth:
 		a.log.ErrorContext(ctx, "slack: socket mode refused the app-level token (invalid_auth)")
 		return
-	case socketmode.EventTypeEventsAPI, socketmode.EventTypeInteractive:
+	case socketmode.EventTypeEventsAPI, socketmode.EventTypeInteractive, socketmode.EventTypeSlashCommand:
 	default:
 		a.log.DebugContext(ctx, "slack: socket mode event ignored", "type", string(evt.Type))
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
@@ -70,7 +70,9 @@ func (a *Adapter) handleSocketEvent(ctx context.Context, evt socketmode.Event, a
 		return
 	}
 	var err error
-	if evt.Type == socketmode.EventTypeEventsAPI {
+	if evt.Type == socketmode.EventTypeSlashCommand {
+		err = a.handleSocketCommand(ctx, evt.Request.Payload)
+	} else if evt.Type == socketmode.EventTypeEventsAPI {
 		var req request
 		req, err = parseRequest(evt.Request.Payload)
 		if err != nil {

@@ -44,6 +44,9 @@ type Config struct {
 
 	// File is the config file that was read, empty when none.
 	File string `mapstructure:"-"`
+	// lines are the file's line numbers of keys inside handoff.teams and
+	// handoff.routes ("handoff.routes[1].team"), for errors.
+	lines map[string]int
 }
 
 // Server is the HTTP server.
@@ -100,6 +103,11 @@ type Bot struct {
 
 // Handoff are the rules for handing a conversation to a human.
 type Handoff struct {
+	// Teams and Routes route cases (see routing.go); no teams: one team
+	// at slack.support_channel.
+	Teams  []Team  `mapstructure:"teams"`
+	Routes []Route `mapstructure:"routes"`
+
 	AfterFallbacks      int           `mapstructure:"after_fallbacks"`
 	OnNegativeSentiment bool          `mapstructure:"on_negative_sentiment"`
 	IdleReturn          time.Duration `mapstructure:"idle_return"`
@@ -279,6 +287,8 @@ var defaults = map[string]any{
 	"bot.confidence_threshold":      0.0,
 	"bot.seed":                      1,
 	"bot.encoder":                   "auto",
+	"handoff.teams":                 []any{},
+	"handoff.routes":                []any{},
 	"handoff.after_fallbacks":       2,
 	"handoff.on_negative_sentiment": true,
 	"handoff.idle_return":           "30m",
@@ -354,6 +364,10 @@ var defaults = map[string]any{
 // environment they take a JSON object.
 var freeMaps = []string{"web.welcome", "web.quick_replies", "web.placeholder", "web.strings"}
 
+// jsonLists are the keys whose value is a list of objects; from the
+// environment they take a JSON array.
+var jsonLists = []string{"handoff.teams", "handoff.routes"}
+
 // underFreeMap reports whether key is inside one of freeMaps.
 func underFreeMap(key string) bool {
 	for _, m := range freeMaps {
@@ -406,6 +420,7 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 	for _, s := range secrets {
 		v.SetDefault(s+"_file", "")
 	}
+	var lines map[string]int
 	file := path
 	if file == "" {
 		if _, err := os.Stat("config.yaml"); err == nil {
@@ -421,11 +436,23 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 		if err := checkUnknown(v, file); err != nil {
 			return nil, err
 		}
+		var err error
+		if lines, err = routingLines(file); err != nil {
+			return nil, err
+		}
 	}
 	// Explicit env lookups (not viper.AutomaticEnv) so that tests can pass
 	// their own environment and every key is covered.
 	for _, k := range Keys() {
 		if val, ok := env(EnvName(k)); ok {
+			if slices.Contains(jsonLists, k) {
+				var l []any
+				if err := json.Unmarshal([]byte(val), &l); err != nil {
+					return nil, fmt.Errorf("config: %s must be a JSON array such as [{\"name\": \"support\", \"channel\": \"C0123\"}]: %w", EnvName(k), err)
+				}
+				v.Set(k, l)
+				continue
+			}
 			if slices.Contains(freeMaps, k) {
 				var m map[string]any
 				if err := json.Unmarshal([]byte(val), &m); err != nil {
@@ -459,12 +486,14 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 	dec := func(c *mapstructure.DecoderConfig) {
 		c.ErrorUnused = false // unknown keys were reported by checkUnknown with their full name
 		c.WeaklyTypedInput = true
+		c.DecodeHook = mapstructure.ComposeDecodeHookFunc(c.DecodeHook, dateToString)
 	}
 	if err := v.Unmarshal(&cfg, dec); err != nil {
 		return nil, fmt.Errorf("config: %s: %w", orDefaults(file), err)
 	}
 	cfg.Privacy.splitLists()
 	cfg.File = file
+	cfg.lines = lines
 	return &cfg, nil
 }
 

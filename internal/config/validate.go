@@ -117,6 +117,7 @@ func (c *Config) Validate() error {
 	if c.Handoff.IdleReturn < 0 {
 		bad("handoff.idle_return", "must not be negative; got %s", c.Handoff.IdleReturn)
 	}
+	errs = append(errs, c.routingProblems()...) // handoff.teams and handoff.routes, with their lines
 	if c.Outbox.Workers < 1 {
 		bad("outbox.workers", "must be at least 1; got %d", c.Outbox.Workers)
 	}

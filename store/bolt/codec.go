@@ -176,6 +176,7 @@ type replyRecord struct {
 	Corrects     string    `json:"corrects,omitempty"`
 	Broadcast    bool      `json:"broadcast,omitempty"`
 	Mention      string    `json:"mention,omitempty"`
+	Channel      string    `json:"channel,omitempty"`
 	// Case carries its own json tags (core.CaseCard is a stored type).
 	Case *core.CaseCard `json:"case,omitempty"`
 }
@@ -222,6 +223,7 @@ func toOutboxRecord(e core.OutboxEntry) outboxRecord {
 			Corrects:     r.Corrects,
 			Broadcast:    r.Broadcast,
 			Mention:      r.Mention,
+			Channel:      r.Channel,
 			Case:         r.Case,
 		},
 		Attempts:    e.Attempts,
@@ -250,6 +252,7 @@ func (o outboxRecord) entry(seq uint64) core.OutboxEntry {
 			Corrects:     r.Corrects,
 			Broadcast:    r.Broadcast,
 			Mention:      r.Mention,
+			Channel:      r.Channel,
 			Case:         r.Case,
 		},
 		Attempts:    o.Attempts,

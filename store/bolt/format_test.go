@@ -23,7 +23,7 @@ func fullEntry() core.OutboxEntry {
 	return core.OutboxEntry{
 		Seq: 7,
 		Reply: core.Reply{
-			ID: "r1", Key: core.ConversationKey{Platform: "slack", Chat: "C1", User: "U1"},
+			ID: "r1", Channel: "C0BILLING", Key: core.ConversationKey{Platform: "slack", Chat: "C1", User: "U1"},
 			Kind: core.ReplyRelay, About: core.ConversationKey{Platform: "telegram", Chat: "42", User: "42"},
 			From: core.AuthorAgent, AgentName: "ana", Text: "hi", QuickReplies: []string{"a", "b"},
 			ReplyTo: "1.0001", InReplyTo: "m1", Created: fixedTime,

@@ -312,6 +312,51 @@ func BlockActionsPayload(a Action) map[string]any {
 	}
 }
 
+// SlashCommand is one use of a slash command ("/switchboard on").
+type SlashCommand struct {
+	Command     string // default "/switchboard"
+	Text        string // what follows the command
+	UserID      string
+	UserName    string
+	ChannelID   string
+	ChannelName string // default "support"
+	TeamID      string // default DefaultTeamID
+	TriggerID   string // default derived from the user and text
+}
+
+// SlashCommandBody returns the form-encoded body Slack POSTs to a slash
+// command's request URL (see adapters/slack/testdata/slash_command.txt).
+func SlashCommandBody(c SlashCommand) []byte {
+	if c.Command == "" {
+		c.Command = "/switchboard"
+	}
+	if c.ChannelName == "" {
+		c.ChannelName = "support"
+	}
+	if c.TeamID == "" {
+		c.TeamID = DefaultTeamID
+	}
+	if c.TriggerID == "" {
+		c.TriggerID = "7184903823712.4711." + pseudoUUID(c.UserID + c.Text + c.ChannelID)[:32]
+	}
+	v := url.Values{
+		"token":                 {"fakeVerificationToken"},
+		"team_id":               {c.TeamID},
+		"team_domain":           {"fake"},
+		"channel_id":            {c.ChannelID},
+		"channel_name":          {c.ChannelName},
+		"user_id":               {c.UserID},
+		"user_name":             {c.UserName},
+		"command":               {c.Command},
+		"text":                  {c.Text},
+		"api_app_id":            {DefaultAppID},
+		"is_enterprise_install": {"false"},
+		"response_url":          {"https://hooks.slack.com/commands/" + c.TeamID + "/7184903823712/fake"},
+		"trigger_id":            {c.TriggerID},
+	}
+	return []byte(v.Encode())
+}
+
 // Sign returns the X-Slack-Request-Timestamp and X-Slack-Signature values
 // Slack sends with body at time at: "v0=" + hex(HMAC-SHA256(secret,
 // "v0:" + timestamp + ":" + body)).
@@ -335,7 +380,7 @@ func NewRequest(url, secret string, at time.Time, body []byte) (*http.Request, e
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
 	req.Header.Set("X-Slack-Signature", sig)
 	req.Header.Set("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)")
-	if strings.HasPrefix(string(body), "payload=") {
+	if !strings.HasPrefix(string(body), "{") {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	} else {
 		req.Header.Set("Content-Type", "application/json")

@@ -98,6 +98,7 @@ type Server struct {
 	faults     map[string][]*fault // queued per method; nil lets a call through
 	missing    map[string]bool
 	users      map[string]string
+	away       map[string]bool // users.getPresence: "away" for these, "active" for the others
 }
 
 // New starts a fake Web API on a loopback port. Close it when done.
@@ -113,7 +114,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts: opts, base: time.Now().Unix(), changed: make(chan struct{}),
-		calls: map[string]int{}, faults: map[string][]*fault{}, missing: map[string]bool{}, users: map[string]string{},
+		calls: map[string]int{}, faults: map[string][]*fault{}, missing: map[string]bool{}, users: map[string]string{}, away: map[string]bool{},
 	}
 	for id, name := range opts.Users {
 		s.users[id] = name
@@ -226,6 +227,32 @@ func (s *Server) SetUser(id, displayName string) {
 	s.users[id] = displayName
 }
 
+// SetPresence sets what users.getPresence says of a user: "away" when
+// away is true, else "active" (the default for every user).
+func (s *Server) SetPresence(id string, away bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.away[id] = away
+}
+
+// getPresence answers users.getPresence like Slack for another user: only
+// "presence" (active or away); unknown users get user_not_found.
+func (s *Server) getPresence(w http.ResponseWriter, args map[string]string) {
+	s.mu.Lock()
+	_, known := s.users[args["user"]]
+	away := s.away[args["user"]]
+	s.mu.Unlock()
+	if !known {
+		writeJSON(w, http.StatusOK, apiError("user_not_found"))
+		return
+	}
+	p := "active"
+	if away {
+		p = "away"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "presence": p})
+}
+
 // WaitPosts waits until cond holds for the posts so far, or timeout
 // passes, and returns the posts and whether cond held.
 func (s *Server) WaitPosts(timeout time.Duration, cond func([]Post) bool) ([]Post, bool) {
@@ -278,7 +305,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"chat.postMessage":      s.postMessage,
 		"chat.update":           s.update,
 		"chat.postEphemeral":    s.postEphemeral,
+		"chat.getPermalink":     s.getPermalink,
 		"users.info":            s.usersInfo,
+		"users.getPresence":     s.getPresence,
 		"apps.connections.open": s.connectionsOpen,
 	}[method]
 	if !known {
@@ -412,6 +441,29 @@ func (s *Server) postEphemeral(w http.ResponseWriter, args map[string]string) {
 	s.notifyLocked()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": ts})
+}
+
+// getPermalink answers chat.getPermalink for a message the fake holds,
+// in Slack's format (https://<domain>.slack.com/archives/<channel>/p<ts
+// without the dot>).
+func (s *Server) getPermalink(w http.ResponseWriter, args map[string]string) {
+	ch, ts := args["channel"], args["message_ts"]
+	if ch == "" || ts == "" {
+		writeJSON(w, http.StatusOK, apiError("invalid_arguments"))
+		return
+	}
+	s.mu.Lock()
+	found := false
+	for _, p := range s.posts {
+		found = found || (p.Channel == ch && p.TS == ts)
+	}
+	s.mu.Unlock()
+	if !found {
+		writeJSON(w, http.StatusOK, apiError("message_not_found"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": ch,
+		"permalink": "https://fake.slack.com/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")})
 }
 
 func (s *Server) usersInfo(w http.ResponseWriter, args map[string]string) {
