@@ -66,6 +66,10 @@ type Dispatcher struct {
 	platformLim map[string]*rate.Limiter
 	chatLim     map[string]*chatLimiter
 	warned      map[string]bool
+	// delivered are outbox entries the platform accepted whose deletion
+	// failed (e.g. a full disk): this process only retries the deletion,
+	// never the send. (A restart forgets them: the at-least-once window.)
+	delivered map[uint64]bool
 }
 
 type chatLimiter struct {
@@ -113,6 +117,7 @@ func NewDispatcher(st Store, senders []Sender, opts DispatcherOptions) *Dispatch
 		platformLim: make(map[string]*rate.Limiter),
 		chatLim:     make(map[string]*chatLimiter),
 		warned:      make(map[string]bool),
+		delivered:   make(map[uint64]bool),
 	}
 	for _, s := range senders {
 		d.senders[s.Platform()] = s
@@ -350,6 +355,10 @@ func coalesce(es []OutboxEntry, now time.Time) (OutboxEntry, int) {
 // (coalesced into e) are completed too. It reports whether the next entry
 // of the same conversation may be sent now.
 func (d *Dispatcher) sendOne(ctx, runCtx context.Context, e OutboxEntry, more []uint64) bool {
+	if d.wasDelivered(e.Seq) {
+		// Sent already by this process; only its deletion failed.
+		return d.complete(ctx, d.log.With("seq", e.Seq, "reply_id", e.Reply.ID), []uint64{e.Seq})
+	}
 	r := e.Reply
 	platform := r.Key.Platform
 	s := d.senders[platform]
@@ -367,15 +376,7 @@ func (d *Dispatcher) sendOne(ctx, runCtx context.Context, e OutboxEntry, more []
 			d.opts.Failpoint("outbox.after-send")
 		}
 		d.opts.Metrics.sent(platform, elapsed)
-		for _, seq := range append([]uint64{e.Seq}, more...) {
-			if cerr := d.store.CompleteOutbox(ctx, seq); cerr != nil {
-				// The reply went out but stays in the outbox: it may be sent
-				// again after a restart (the documented at-least-once window).
-				log.ErrorContext(ctx, "outbox: delete after send failed", "err", cerr)
-				return false
-			}
-		}
-		return true
+		return d.complete(ctx, log, append([]uint64{e.Seq}, more...))
 	}
 
 	now := d.opts.Now()
@@ -415,6 +416,36 @@ func (d *Dispatcher) sendOne(ctx, runCtx context.Context, e OutboxEntry, more []
 	log.InfoContext(ctx, "outbox: send failed, will retry", "attempt", attempts, "next", next, "err", err)
 	d.retry(ctx, log, e, attempts, next, err)
 	return false
+}
+
+// complete deletes sent entries. An entry whose deletion fails is
+// remembered as delivered, so that it is not sent again by this process;
+// complete reports whether all were deleted.
+func (d *Dispatcher) complete(ctx context.Context, log *slog.Logger, seqs []uint64) bool {
+	for _, seq := range seqs {
+		err := d.store.CompleteOutbox(ctx, seq)
+		d.mu.Lock()
+		if err != nil {
+			d.delivered[seq] = true
+		} else {
+			delete(d.delivered, seq)
+		}
+		d.mu.Unlock()
+		if err != nil {
+			// The reply went out but stays in the outbox: this process
+			// retries only the deletion; a restart before it succeeds may
+			// send it again (the documented at-least-once window).
+			log.ErrorContext(ctx, "outbox: delete after send failed", "err", err)
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Dispatcher) wasDelivered(seq uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.delivered[seq]
 }
 
 func (d *Dispatcher) deadLettered(ctx context.Context, log *slog.Logger, r Reply, reason string) {

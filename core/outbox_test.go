@@ -422,3 +422,43 @@ func TestDispatcherFollowsTheInjectedClock(t *testing.T) {
 		})
 	}
 }
+
+// failingComplete is a store whose CompleteOutbox fails a number of times
+// (a full disk after the platform accepted the reply).
+type failingComplete struct {
+	core.Store
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *failingComplete) CompleteOutbox(ctx context.Context, seq uint64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fails > 0 {
+		f.fails--
+		return errors.New("write: no space left on device")
+	}
+	return f.Store.CompleteOutbox(ctx, seq)
+}
+
+// TestDeliveredButNotDeletedIsNotSentAgain: when deleting a sent reply
+// fails, the same process retries the deletion, not the send (found by
+// internal/chaos TestDiskFull: "sent twice by the same process").
+func TestDeliveredButNotDeletedIsNotSentAgain(t *testing.T) {
+	ctx := context.Background()
+	bst := openStore(t, t.TempDir())
+	defer bst.Close()
+	st := &failingComplete{Store: bst, fails: 3}
+	rec := newRecorder(nil)
+	e := core.NewEngine(bst, &echo{}, core.EngineOptions{})
+	if _, err := e.Handle(ctx, msg("c", "m1", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := runDispatcher(t, st, fastOpts(), rec)
+	defer stop()
+	rec.await(t, 1, 5*time.Second)
+	waitOutboxEmpty(t, bst)
+	if calls, _ := rec.snapshot(); len(calls) != 1 {
+		t.Fatalf("the reply was sent %d times, want once", len(calls))
+	}
+}
