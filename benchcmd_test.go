@@ -81,7 +81,7 @@ func TestBenchSlowPlatform(t *testing.T) {
 	// Only the rate-limited platforms, so that all 200 sends meet the
 	// slow fakes (with web and WeChat in the mix only a dozen would), and a
 	// grace long enough for a reply that meets several 429s in a row.
-	args := []string{"--messages", "200", "--connections", "16", "--platforms", "slack,telegram,discord", "--grace", "10s",
+	args := []string{"--messages", "200", "--connections", "16", "--platforms", "slack,telegram,discord", "--grace", "20s",
 		"--slow-platform", "--slow-rate", "0.3", "--slow-latency", "20ms"}
 	rep, err := runBench(t, args...)
 	if err != nil {
