@@ -239,14 +239,23 @@ func (rt *runtime) engine(metrics *core.Metrics, notify func()) *core.Engine {
 			limit = core.RateLimitOptions{Limiter: conv, Refuse: map[string]bool{"web": true}}
 		}
 	}
+	var transcript func(string) string
+	if rt.cfg.Privacy.RedactTranscripts {
+		if r, err := redact.New(rt.cfg.Privacy.RedactConfig()); err == nil {
+			transcript = r.Redact
+		} else {
+			rt.log.Error("privacy.redact_transcripts: transcripts are stored unmasked", "err", err) // Validate rules this out
+		}
+	}
 	return core.NewEngine(rt.store, rt.answer, core.EngineOptions{
-		RateLimit: limit,
-		Logger:    rt.log,
-		Now:       rt.now,
-		Metrics:   metrics,
-		Notify:    notify,
-		Handoff:   rt.withPresence(handoff),
-		Failpoint: rt.fail.Hit,
+		RedactTranscript: transcript,
+		RateLimit:        limit,
+		Logger:           rt.log,
+		Now:              rt.now,
+		Metrics:          metrics,
+		Notify:           notify,
+		Handoff:          rt.withPresence(handoff),
+		Failpoint:        rt.fail.Hit,
 		DedupeTTL: map[string]time.Duration{
 			"web": rt.cfg.Store.DedupeTTL, "terminal": rt.cfg.Store.DedupeTTL,
 			"slack": rt.cfg.Store.DedupeTTL, "telegram": rt.cfg.Store.DedupeTTL,

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-gw/switchboard/core"
 	"github.com/switchboard-gw/switchboard/internal/clientip"
 	"github.com/switchboard-gw/switchboard/internal/config"
+	"github.com/switchboard-gw/switchboard/internal/redact"
 )
 
 // platforms are the enabled adapters of one serve: their routes are on the
@@ -51,8 +52,13 @@ func wirePlatforms(ctx context.Context, cfg *config.Config, eng *core.Engine, st
 	}
 	if cfg.Slack.Enabled {
 		c := cfg.Slack
+		forAgents, err := redact.New(cfg.Privacy.AgentRedactConfig())
+		if err != nil {
+			return nil, fmt.Errorf("privacy.redact_for_agents: %w", err)
+		}
 		a, err := slack.New(ctx, slack.Config{BotToken: c.BotToken, SigningSecret: c.SigningSecret,
-			SupportChannel: c.SupportChannel, DeskChannels: teamChannels(cfg), APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken, Now: now}, eng, st, log)
+			SupportChannel: c.SupportChannel, DeskChannels: teamChannels(cfg), APIURL: c.APIURL, Mode: c.Mode, AppToken: c.AppToken, Now: now,
+			ForAgents: forAgents.Redact}, eng, st, log)
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
 		}

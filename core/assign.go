@@ -598,7 +598,7 @@ func (e *Engine) offerOnce(ctx context.Context, key ConversationKey, team Team, 
 	}
 	c.State = next
 	c.State.Revision = state.Revision
-	err = e.store.Commit(ctx, c)
+	err = e.commit(ctx, c)
 	if errors.Is(err, ErrConflict) {
 		return false, false, err
 	}

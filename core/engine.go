@@ -40,6 +40,11 @@ type EngineOptions struct {
 	// (decided, nothing written) and "engine.after-commit" (durable, the
 	// platform not yet acknowledged).
 	Failpoint func(name string)
+	// RedactTranscript, if set, masks personal data (e-mails, card numbers,
+	// …) in the text of every transcript turn before it is stored
+	// (privacy.redact_transcripts). Replies still reach the customer as
+	// written, and slots keep their values for the flows.
+	RedactTranscript func(string) string
 	// RateLimit is the per-conversation inbound limit (throttle.go).
 	RateLimit RateLimitOptions
 }
@@ -243,7 +248,7 @@ func (e *Engine) handleOnce(ctx context.Context, m Message, keys []string) (Resu
 		c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
 	}
 	e.failpoint("engine.before-commit")
-	if err := e.store.Commit(ctx, c); err != nil {
+	if err := e.commit(ctx, c); err != nil {
 		if errors.Is(err, ErrDuplicate) || errors.Is(err, ErrConflict) {
 			return Result{}, err
 		}
@@ -346,6 +351,19 @@ func (h HandoffOptions) caseTurns() int {
 		return h.CaseTurns
 	}
 	return 10
+}
+
+// commit stores c, the transcript's turns masked by RedactTranscript.
+func (e *Engine) commit(ctx context.Context, c Commit) error {
+	if r := e.opts.RedactTranscript; r != nil && len(c.Turns) > 0 {
+		turns := make([]Turn, len(c.Turns))
+		for i, t := range c.Turns {
+			t.Text = r(t.Text)
+			turns[i] = t
+		}
+		c.Turns = turns
+	}
+	return e.store.Commit(ctx, c)
 }
 
 func (e *Engine) failpoint(name string) {

@@ -484,7 +484,7 @@ func (e *Engine) handleAgentOnce(ctx context.Context, a AgentMessage, keys []str
 	}
 	c.State = next
 	c.State.Revision = state.Revision
-	if err := e.store.Commit(ctx, c); err != nil {
+	if err := e.commit(ctx, c); err != nil {
 		if errors.Is(err, ErrDuplicate) || errors.Is(err, ErrConflict) {
 			return AgentResult{}, err
 		}
@@ -640,7 +640,7 @@ func (e *Engine) sweepOne(ctx context.Context, key ConversationKey) (bool, error
 		}
 		c.State = next
 		c.State.Revision = state.Revision
-		err = e.store.Commit(ctx, c)
+		err = e.commit(ctx, c)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
@@ -692,7 +692,7 @@ func (e *Engine) NoteUndelivered(ctx context.Context, r Reply, reason string) er
 	note := Reply{ID: r.ID + ".undelivered", Key: h.deskKey(r.Key), Kind: ReplyNote, About: r.Key, From: AuthorBot, Text: text, Created: now}
 	c := Commit{Key: r.Key, Outbox: []OutboxEntry{{Reply: note, NextAttempt: now, Created: now}},
 		Counters: map[string]int64{"undelivered_notes": 1}}
-	if err := e.store.Commit(ctx, c); err != nil {
+	if err := e.commit(ctx, c); err != nil {
 		return fmt.Errorf("engine: note undelivered for %s: %w", r.Key, err)
 	}
 	if e.opts.Notify != nil {
@@ -740,7 +740,7 @@ func (e *Engine) caseUnpostable(ctx context.Context, r Reply, reason string) err
 			KV:       []KVWrite{{Namespace: HandoffNamespace, Key: about.String(), Delete: true}},
 			Counters: map[string]int64{"cases_unpostable": 1}}
 		c.State.Revision = state.Revision
-		err = e.store.Commit(ctx, c)
+		err = e.commit(ctx, c)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}

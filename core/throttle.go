@@ -106,7 +106,7 @@ func (e *Engine) throttle(ctx context.Context, m Message, keys []string) (res Re
 		c.Turns = append(c.Turns, Turn{ID: r.ID, From: AuthorBot, Text: r.Text, At: now})
 		c.Outbox = append(c.Outbox, OutboxEntry{Reply: r, NextAttempt: now, Created: now})
 	}
-	if err := e.store.Commit(ctx, c); err != nil {
+	if err := e.commit(ctx, c); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			e.opts.Metrics.incDedupe(m.Key.Platform)
 			return Result{Duplicate: true}, true, nil

@@ -49,6 +49,11 @@ type Config struct {
 	// Now is the clock used for the signature's 5-minute window; nil means
 	// time.Now.
 	Now func() time.Time
+	// ForAgents masks what agents should not see (card numbers, ID numbers,
+	// per privacy.redact_for_agents) in everything posted to the support
+	// desk: the case card, relayed customer messages and notes. Nil shows
+	// everything.
+	ForAgents func(string) string
 }
 
 // Validate reports every invalid field. Its errors never contain a token or

@@ -92,7 +92,7 @@ func (a *Adapter) sendCase(ctx context.Context, r core.Reply) error {
 	if r.Channel != "" {
 		ch = r.Channel // routed to a team's channel
 	}
-	card := caseCard(r)
+	card := a.forAgents(caseCard(r))
 	blocks := caseBlocks(card, r.About)
 	if card.TransferredFrom != "" {
 		if link := a.previousCaseLink(ctx, r.About); link != "" {
@@ -132,9 +132,9 @@ func (a *Adapter) previousCaseLink(ctx context.Context, about core.ConversationK
 func (a *Adapter) sendToThread(ctx context.Context, r core.Reply) error {
 	var text string
 	if r.Kind == core.ReplyRelay {
-		text = "*" + escape(a.customerName(ctx, r.About)) + "*: " + escape(r.Text)
+		text = "*" + escape(a.customerName(ctx, r.About)) + "*: " + escape(a.agentsSee(r.Text))
 	} else {
-		text = ":information_source: " + escape(r.Text)
+		text = ":information_source: " + escape(a.agentsSee(r.Text))
 		if r.Mention != "" {
 			text = r.Mention + " " + text // the owner's configured mention, unescaped on purpose
 		}
@@ -309,4 +309,34 @@ func sendErr(op string, err error) error {
 		se.Permanent = sc.Code >= 400 && sc.Code < 500 && sc.Code != 408 && sc.Code != 429
 	}
 	return se
+}
+
+// agentsSee is text as agents may see it (see Config.ForAgents).
+func (a *Adapter) agentsSee(text string) string {
+	if a.cfg.ForAgents == nil {
+		return text
+	}
+	return a.cfg.ForAgents(text)
+}
+
+// forAgents masks the customer's words and the collected slots of a case
+// card for agents.
+func (a *Adapter) forAgents(card core.CaseCard) core.CaseCard {
+	if a.cfg.ForAgents == nil {
+		return card
+	}
+	turns := make([]core.Turn, len(card.Turns))
+	for i, t := range card.Turns {
+		t.Text = a.agentsSee(t.Text)
+		turns[i] = t
+	}
+	card.Turns = turns
+	if card.Slots != nil {
+		slots := make(map[string]string, len(card.Slots))
+		for k, v := range card.Slots {
+			slots[k] = a.agentsSee(v)
+		}
+		card.Slots = slots
+	}
+	return card
 }
