@@ -51,23 +51,7 @@ func TestServeHandoffFromOutside(t *testing.T) {
 	}
 	waitPost := func(what string, cond func(slackfake.Post) bool) slackfake.Post {
 		t.Helper()
-		var found slackfake.Post
-		if _, ok := sl.WaitPosts(10*time.Second, func(ps []slackfake.Post) bool {
-			for _, p := range ps {
-				if cond(p) {
-					found = p
-					return true
-				}
-			}
-			return false
-		}); !ok {
-			var texts []string
-			for _, p := range sl.Posts() {
-				texts = append(texts, fmt.Sprintf("[%s thread=%s broadcast=%v] %s", p.TS, p.ThreadTS, p.Broadcast, p.Text))
-			}
-			t.Fatalf("timed out waiting for %s; posts:\n%s", what, strings.Join(texts, "\n"))
-		}
-		return found
+		return h.waitSlackPost(sl, what, cond)
 	}
 	waitUpdate := func(what, ts string) {
 		t.Helper()
@@ -196,6 +180,29 @@ func (o *outside) slackDelivers(signing string, now func() time.Time, body []byt
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// waitSlackPost waits for a post to the fake Slack that satisfies cond and
+// returns it; on timeout it fails the test listing every post.
+func (o *outside) waitSlackPost(sl *slackfake.Server, what string, cond func(slackfake.Post) bool) slackfake.Post {
+	o.t.Helper()
+	var found slackfake.Post
+	if _, ok := sl.WaitPosts(10*time.Second, func(ps []slackfake.Post) bool {
+		for _, p := range ps {
+			if cond(p) {
+				found = p
+				return true
+			}
+		}
+		return false
+	}); !ok {
+		var texts []string
+		for _, p := range sl.Posts() {
+			texts = append(texts, fmt.Sprintf("[%s %s thread=%s broadcast=%v] %s", p.Channel, p.TS, p.ThreadTS, p.Broadcast, p.Text))
+		}
+		o.t.Fatalf("timed out waiting for %s; posts:\n%s", what, strings.Join(texts, "\n"))
+	}
+	return found
 }
 
 // outside is a client of serve's public routes.

@@ -71,23 +71,7 @@ func TestServeRoutingFromOutside(t *testing.T) {
 	}
 	waitPost := func(what string, cond func(slackfake.Post) bool) slackfake.Post {
 		t.Helper()
-		var found slackfake.Post
-		if _, ok := sl.WaitPosts(10*time.Second, func(ps []slackfake.Post) bool {
-			for _, p := range ps {
-				if cond(p) {
-					found = p
-					return true
-				}
-			}
-			return false
-		}); !ok {
-			var texts []string
-			for _, p := range sl.Posts() {
-				texts = append(texts, fmt.Sprintf("[%s %s thread=%s] %s", p.Channel, p.TS, p.ThreadTS, p.Text))
-			}
-			t.Fatalf("timed out waiting for %s; posts:\n%s", what, strings.Join(texts, "\n"))
-		}
-		return found
+		return h.waitSlackPost(sl, what, cond)
 	}
 	newCase := func(what, channel string, seen map[string]bool) slackfake.Post {
 		t.Helper()

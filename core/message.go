@@ -158,6 +158,13 @@ type Turn struct {
 	Corrects string `json:"corrects,omitempty"`
 }
 
+// EditedText is the text that replaces a corrected message on platforms
+// that can edit a sent message: DisplayText without "(correction)".
+func (r Reply) EditedText() string {
+	r.Corrects = ""
+	return r.DisplayText()
+}
+
 // DisplayText is the text to show the customer on platforms that cannot
 // show an author name: agent replies are prefixed with the agent's name
 // ("Ana: …"), a correction of an earlier reply starts with "(correction)";

@@ -283,9 +283,7 @@ func (a *Adapter) editInPlace(ctx context.Context, r core.Reply) (bool, error) {
 		return false, nil
 	}
 	channel, id, _ := strings.Cut(ref, "/")
-	fixed := r
-	fixed.Corrects = "" // the edited message keeps its usual "Ana: …" form
-	text := fixed.DisplayText()
+	text := r.EditedText() // the edited message keeps its usual "Ana: …" form
 	if textsplit.UTF16Len(text) > MaxTextLen {
 		return false, nil
 	}

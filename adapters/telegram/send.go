@@ -123,9 +123,7 @@ func (a *Adapter) editInPlace(ctx context.Context, r core.Reply) (bool, error) {
 	chatS, idS, _ := strings.Cut(ref, "/")
 	chat, _ := strconv.ParseInt(chatS, 10, 64)
 	id, _ := strconv.Atoi(idS)
-	fixed := r
-	fixed.Corrects = "" // the edited message keeps its usual "Ana: …" form
-	text := fixed.DisplayText()
+	text := r.EditedText() // the edited message keeps its usual "Ana: …" form
 	if textsplit.UTF16Len(text) > MaxTextLen {
 		return false, nil
 	}
