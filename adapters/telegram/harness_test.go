@@ -15,8 +15,6 @@ type (
 
 const openingHours = pipelinetest.OpeningHours
 
-var sampleBot = pipelinetest.SampleBot
-
 func newHarness(t *testing.T) *harness { t.Helper(); return pipelinetest.NewHarness(t) }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {

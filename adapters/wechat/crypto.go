@@ -63,7 +63,7 @@ func (c msgCrypto) decrypt(encrypted string) (random, msg []byte, err error) {
 	}
 	ct, err := base64.StdEncoding.DecodeString(encrypted)
 	if err != nil {
-		return nil, nil, errors.New("Encrypt is not base64")
+		return nil, nil, errors.New("the Encrypt field is not base64")
 	}
 	random, msg, receiveID, err := aesDecrypt(ct, c.key)
 	if err != nil {

@@ -181,5 +181,3 @@ func (o Options) validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-func (o Options) has(p string) bool { return slices.Contains(o.Platforms, p) }
