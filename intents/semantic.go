@@ -125,6 +125,11 @@ func newSemantic(ctx context.Context, mode, cachePath string, examples []nlu.Exa
 	if err != nil {
 		return nil, "", fmt.Errorf("intents: %w", err)
 	}
+	// The generic out-of-scope sentences that calibrate the threshold are
+	// embedded through the same on-disk cache and kept in the LRU, so that
+	// a restart does not encode them again.
+	warm := genericOutOfScope["en"]
+	all := append(append([]string(nil), texts...), warm...)
 	var vecs [][]float32
 	how := "computed"
 	if cachePath != "" {
@@ -132,7 +137,7 @@ func newSemantic(ctx context.Context, mode, cachePath string, examples []nlu.Exa
 		if err != nil {
 			return nil, "", fmt.Errorf("intents: %w", err)
 		}
-		vecs, err = st.EncodeAll(ctx, texts)
+		vecs, err = st.EncodeAll(ctx, all)
 		hits, misses := st.Stats()
 		how = fmt.Sprintf("%d cached, %d computed", hits, misses)
 		if cerr := st.Close(); err == nil && cerr != nil {
@@ -142,13 +147,17 @@ func newSemantic(ctx context.Context, mode, cachePath string, examples []nlu.Exa
 			return nil, "", fmt.Errorf("intents: %w", err)
 		}
 	} else {
-		vecs = enc.EncodeBatch(texts)
+		vecs = enc.EncodeBatch(all)
 	}
+	vecs, warmVecs := vecs[:len(texts)], vecs[len(texts):]
 	dense, err := nlu.TrainDense(ctx, vecs, labels, nlu.Options{Seed: seed})
 	if err != nil {
 		return nil, "", fmt.Errorf("intents: train encoder classifier: %w", err)
 	}
 	s := &semantic{mode: mode, enc: enc, dense: dense, lru: encoder.NewLRU(lruSize), weight: BlendWeight}
+	for i, t := range warm {
+		s.lru.Put(t, warmVecs[i])
+	}
 	at := map[string]int{}
 	for i, l := range dense.Labels() {
 		at[l] = i
@@ -166,8 +175,8 @@ func newSemantic(ctx context.Context, mode, cachePath string, examples []nlu.Exa
 			s.faqs = append(s.faqs, faqVec{l, vecs[i]})
 		}
 	}
-	report := fmt.Sprintf("sentence encoder %s: %d English examples embedded (%s) in %s", mode, len(texts), how,
-		time.Since(start).Round(time.Millisecond))
+	report := fmt.Sprintf("sentence encoder %s: %d English examples and %d calibration sentences embedded (%s) in %s",
+		mode, len(texts), len(warm), how, time.Since(start).Round(time.Millisecond))
 	return s, report, nil
 }
 
