@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -110,23 +111,7 @@ drives an already running gateway, the web chat only.`,
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				err = rep.WriteJSON(out)
-			} else {
-				err = rep.WriteTable(out)
-			}
-			if err != nil {
-				return err
-			}
-			problems := rep.Problems()
-			for _, p := range problems {
-				fmt.Fprintln(cmd.ErrOrStderr(), "switchboard bench:", p)
-			}
-			if len(problems) > 0 {
-				return exitError{code: 1}
-			}
-			return nil
+			return printReport(cmd, rep, asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -167,7 +152,21 @@ func runAttacks(cmd *cobra.Command, dir string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	return printReport(cmd, rep, asJSON)
+}
+
+// benchReport is what the load and the attack runs report.
+type benchReport interface {
+	WriteJSON(io.Writer) error
+	WriteTable(io.Writer) error
+	Problems() []string
+}
+
+// printReport prints rep as a table or JSON, then each problem on stderr;
+// any problem makes the exit status 1.
+func printReport(cmd *cobra.Command, rep benchReport, asJSON bool) error {
 	out := cmd.OutOrStdout()
+	var err error
 	if asJSON {
 		err = rep.WriteJSON(out)
 	} else {
