@@ -56,7 +56,9 @@ func TestCLINC150ServeRule(t *testing.T) {
 	var sums [6]float64
 	for _, seed := range seeds {
 		bot := fewShotBot(ds.Train, 10, seed)
-		opts := Options{Seed: seed}
+		// SWITCHBOARD_RULE_ENCODER=auto|on measures the rule on the blended
+		// scores of the sentence encoder and the lexical model.
+		opts := Options{Seed: seed, Encoder: os.Getenv("SWITCHBOARD_RULE_ENCODER")}
 		if os.Getenv("SWITCHBOARD_RULE_OLD") != "" {
 			// The old threshold: the 5th percentile of correct held-out
 			// probabilities (nlu.Calibrate), with today's clarification.
