@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,14 +32,7 @@ handoff:
 // unknown team, an unknown intent, a rule that can never match and an
 // unknown key, each as file:line.
 func TestCheckRouting(t *testing.T) {
-	write := func(t *testing.T, yaml string) string {
-		t.Helper()
-		p := filepath.Join(t.TempDir(), "c.yaml")
-		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writeConfig
 	t.Run("two-team shop", func(t *testing.T) {
 		cfg := write(t, twoTeamShop)
 		out, errOut, err := runCheck(t, "--config", cfg)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,14 +12,7 @@ import (
 // accepts a full branding, warns about a primary colour below WCAG AA
 // contrast with white text, and rejects bad values naming the key.
 func TestCheckWebBranding(t *testing.T) {
-	write := func(t *testing.T, yaml string) string {
-		t.Helper()
-		p := filepath.Join(t.TempDir(), "c.yaml")
-		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writeConfig
 	t.Run("full branding with a light colour warns", func(t *testing.T) {
 		cfg := write(t, `web:
   title: Acme Help

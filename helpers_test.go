@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -59,4 +60,14 @@ func startServeWith(t *testing.T, cfg *config.Config, so serveOptions) (base str
 	}
 	t.Cleanup(func() { _ = stop() })
 	return base, stop
+}
+
+// writeConfig writes yaml to a c.yaml in a fresh temp dir and returns its path.
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
